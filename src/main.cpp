@@ -1,3 +1,61 @@
-// sluice entry point (placeholder until the server lands).
+// sluice's entry point: parses the command line (CLI11) and hands over to the
+// command — `serve` (the server, what systemd runs), `check-config`, and
+// `--version`. Nothing else lives here.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
 #include <cstdio>
-int main() { std::puts("sluice " SLUICE_VERSION); return 0; }
+#include <string>
+
+#include "app/server_app.hpp"
+#include "config/config.hpp"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/sluice/sluice.conf";
+
+/// Loads the conf, printing every error as "file:line: message" on stderr.
+bool LoadConfig(const std::string& path, sluice::config::Config& out) {
+  auto loaded = sluice::config::LoadFile(path);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) fmt::print(stderr, "{}\n", error.ToString());
+    fmt::print(stderr, "{}: {} error(s)\n", path, loaded.errors.size());
+    return false;
+  }
+  out = std::move(loaded.config);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"sluice — upload CSV over HTTP, store it in S3, query it from MariaDB"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+
+  std::string serve_config = kDefaultConfig;
+  auto* serve = cli.add_subcommand("serve", "run the server");
+  serve->add_option("--config,-c", serve_config, "the .conf file")->capture_default_str();
+
+  std::string check_config;
+  auto* check = cli.add_subcommand("check-config", "validate a .conf file: exit 0, or print each error with its line");
+  check->add_option("--config,-c", check_config, "the .conf file")->required();
+  bool show = false;
+  check->add_flag("--show", show, "print the effective configuration (secrets masked)");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (*serve) {
+    sluice::config::Config config;
+    if (!LoadConfig(serve_config, config)) return 2;
+    return sluice::app::RunServer(std::move(config));
+  }
+  if (*check) {
+    sluice::config::Config config;
+    if (!LoadConfig(check_config, config)) return 1;
+    if (show) fmt::print("{}", sluice::config::Describe(config));
+    fmt::print("{}: OK\n", check_config);
+    return 0;
+  }
+  return 0;
+}

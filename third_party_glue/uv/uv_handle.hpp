@@ -23,8 +23,8 @@ class UvHandle {
   ~UvHandle() { Close(); }
 
   /// Runs `init(loop, handle, args...)` (e.g. uv_timer_init); returns its code.
-  template <class Init, class... Args>
-  int Init(Init init, uv_loop_t* loop, Args... args) noexcept {
+  template <class InitFn, class... Args>
+  int Init(InitFn init, uv_loop_t* loop, Args... args) noexcept {
     if (!handle_) handle_ = std::make_unique<T>();
     int rc = init(loop, handle_.get(), args...);
     initialized_ = (rc == 0);

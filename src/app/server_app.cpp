@@ -1,0 +1,175 @@
+// See server_app.hpp.
+#include "app/server_app.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <uv.h>
+
+#include <csignal>
+
+#include "api/health_handlers.hpp"
+#include "api/test_routes.hpp"
+#include "http/server.hpp"
+#include "log/logger.hpp"
+#include "loop/sd_notify.hpp"
+#include "uv/uv_handle.hpp"
+
+namespace sluice::app {
+namespace {
+
+class ServerApp {
+ public:
+  explicit ServerApp(config::Config config) : config_(std::move(config)) {}
+
+  int Run();
+
+ private:
+  static void OnSignal(uv_signal_t* handle, int signum);
+  static void OnWatchdog(uv_timer_t* timer);
+  void BeginShutdown(const char* why);
+  void Reload();
+  void CloseEverything();
+
+  config::Config config_;
+  uv_loop_t loop_{};
+  loop::SdNotifier notifier_;
+  http::Router router_;
+  std::vector<api::ReadinessCheck> checks_;
+  std::unique_ptr<http::Server> server_;
+  glue::UvHandle<uv_signal_t> sigterm_;
+  glue::UvHandle<uv_signal_t> sigint_;
+  glue::UvHandle<uv_signal_t> sighup_;
+  glue::UvHandle<uv_timer_t> watchdog_;
+  bool stopping_ = false;
+  std::shared_ptr<spdlog::logger> log_ = log::Get("server");
+};
+
+int ServerApp::Run() {
+  if (int rc = uv_loop_init(&loop_); rc != 0) {
+    log_->error("cannot start the event loop: {}", uv_strerror(rc));
+    return 1;
+  }
+  api::AddHealthRoutes(router_, checks_);
+  if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
+
+  server_ = std::make_unique<http::Server>(&loop_, router_, http::ServerOptions::FromConfig(config_.server));
+  std::vector<std::string> bound;
+  if (auto status = server_->Listen(config_.server.listen, &bound); !status.ok()) {
+    log_->error("{}", status.message());
+    server_.reset();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    return 1;
+  }
+
+  for (auto* handle : {&sigterm_, &sigint_, &sighup_}) {
+    handle->Init(uv_signal_init, &loop_);
+    (*handle)->data = this;
+  }
+  uv_signal_start(sigterm_.get(), OnSignal, SIGTERM);
+  uv_signal_start(sigint_.get(), OnSignal, SIGINT);
+  uv_signal_start(sighup_.get(), OnSignal, SIGHUP);
+  if (auto interval = notifier_.WatchdogInterval()) {
+    watchdog_.Init(uv_timer_init, &loop_);
+    watchdog_->data = this;
+    auto every = static_cast<uint64_t>(interval->count());
+    uv_timer_start(watchdog_.get(), OnWatchdog, every, every);
+  }
+
+  log_->info("sluice {} listening on {} (conf {})", SLUICE_VERSION, fmt::join(bound, ", "),
+             config_.path.empty() ? "built-in defaults" : config_.path);
+  notifier_.Notify(fmt::format("READY=1\nSTATUS=listening on {}\nMAINPID={}", fmt::join(bound, ","), uv_os_getpid()));
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  int rc = uv_loop_close(&loop_);
+  if (rc != 0) {
+    log_->error("event loop closed with open handles: {}", uv_strerror(rc));
+    return 1;
+  }
+  log_->info("stopped");
+  return 0;
+}
+
+void ServerApp::OnSignal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<ServerApp*>(handle->data);
+  if (signum == SIGHUP) {
+    self->Reload();
+  } else if (self->stopping_) {
+    self->log_->warn("second signal: stopping now");
+    std::_Exit(1);
+  } else {
+    self->BeginShutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+}
+
+void ServerApp::OnWatchdog(uv_timer_t* timer) {
+  static_cast<ServerApp*>(timer->data)->notifier_.Notify("WATCHDOG=1");
+}
+
+void ServerApp::BeginShutdown(const char* why) {
+  stopping_ = true;
+  log_->info("{}: stopping (grace {} ms)", why, config_.server.shutdown_grace.count());
+  notifier_.Notify("STOPPING=1");
+  server_->Shutdown(config_.server.shutdown_grace, [this] { CloseEverything(); });
+}
+
+void ServerApp::CloseEverything() {
+  // Signals stay armed for a second SIGTERM until here; after this the loop
+  // has nothing left and uv_run returns.
+  sigterm_.Close();
+  sigint_.Close();
+  sighup_.Close();
+  watchdog_.Close();
+  server_.reset();
+}
+
+void ServerApp::Reload() {
+  notifier_.Notify("RELOADING=1");
+  if (config_.path.empty()) {
+    log_->warn("SIGHUP: no conf file to reload");
+    notifier_.Notify("READY=1");
+    return;
+  }
+  auto loaded = config::LoadFile(config_.path);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) log_->error("reload: {}", error.ToString());
+    log_->error("reload: the conf has errors; keeping the running configuration");
+    notifier_.Notify("READY=1");
+    return;
+  }
+  if (loaded.config.server.listen != config_.server.listen) {
+    log_->warn("reload: [server] listen changed; it takes effect at the next restart");
+  }
+  log::Init(loaded.config.log.level, loaded.config.log.format);
+  server_->UpdateOptions(http::ServerOptions::FromConfig(loaded.config.server));
+  loaded.config.server.listen = config_.server.listen;
+  config_ = std::move(loaded.config);
+  log_->info("reloaded {}", config_.path);
+  notifier_.Notify("READY=1");
+}
+
+}  // namespace
+
+bool AllLoopback(const std::vector<config::ListenAddress>& addresses) {
+  for (const auto& address : addresses) {
+    const std::string& host = address.host;
+    bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    if (!loopback) return false;
+  }
+  return true;
+}
+
+int RunServer(config::Config config) {
+  log::Init(config.log.level, config.log.format);
+  if (config.auth.tokens.empty() && config.auth.jwt_secret.empty() && !AllLoopback(config.server.listen)) {
+    log::Get("server")->error(
+        "refusing to listen on a non-loopback address with no [auth] tokens or jwt_secret configured: "
+        "anyone could read and load data. Set [auth] tokens, or listen on 127.0.0.1");
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  ServerApp app(std::move(config));
+  return app.Run();
+}
+
+}  // namespace sluice::app

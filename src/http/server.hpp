@@ -1,0 +1,93 @@
+// Server: the listening sockets and the set of live connections. Accepts
+// clients (refusing past max_connections with a 503), hands each to a
+// Connection, and runs graceful shutdown: stop accepting, close idle
+// connections, let in-flight requests finish within the grace period, then
+// close what is left. Also runs "deferred" steps for connections — work that
+// must not happen inside the caller's own stack (destroying a handler from
+// within its own callback).
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/status.hpp"
+#include "http/request_limits.hpp"
+#include "http/router.hpp"
+#include "uv/uv_handle.hpp"
+
+namespace sluice::http {
+
+class Connection;
+
+struct ServerOptions {
+  RequestLimits limits;                 ///< max_body_bytes applies to BodyLimit::kSmall routes
+  uint64_t max_upload_bytes = 0;        ///< BodyLimit::kUpload routes; 0 = no limit
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  int max_connections = 1024;
+  size_t write_high_water = 1 << 20;    ///< Write() returns false past this many queued bytes
+
+  static ServerOptions FromConfig(const config::ServerConfig& server);
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, const Router& router, ServerOptions options);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  /// Binds and listens on every address. `bound` receives "host:port" with the
+  /// real port (useful with port 0).
+  core::Status Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound);
+  /// New limits and timeouts for requests that start from now on (SIGHUP).
+  void UpdateOptions(const ServerOptions& options) { options_ = options; }
+  /// Graceful stop; `done` runs once every connection is closed.
+  void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
+
+  size_t connection_count() const { return connections_.size(); }
+  bool shutting_down() const { return shutting_down_; }
+  const ServerOptions& options() const { return options_; }
+  const Router& router() const { return router_; }
+  uv_loop_t* loop() const { return loop_; }
+
+  /// Runs `step` on the next loop iteration if the connection still exists.
+  void Defer(uint64_t connection_id, std::function<void(Connection&)> step);
+  /// Keeps `object` alive until the next loop iteration (a handler must not be
+  /// destroyed inside its own call stack).
+  void ReleaseLater(std::shared_ptr<void> object);
+  /// Called by a Connection from its close callback; frees it.
+  void OnConnectionClosed(uint64_t connection_id);
+
+ private:
+  static void OnNewConnection(uv_stream_t* listener, int status);
+  static void OnDeferTimer(uv_timer_t* timer);
+  static void OnGraceTimer(uv_timer_t* timer);
+  void Accept(uv_stream_t* listener);
+  void MaybeFinishShutdown();
+
+  uv_loop_t* loop_;
+  const Router& router_;
+  ServerOptions options_;
+  std::vector<std::unique_ptr<glue::UvHandle<uv_tcp_t>>> listeners_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  uint64_t next_connection_id_ = 1;
+  glue::UvHandle<uv_timer_t> defer_timer_;
+  std::deque<std::pair<uint64_t, std::function<void(Connection&)>>> deferred_;
+  std::vector<std::shared_ptr<void>> release_later_;
+  void ScheduleDeferred();
+  glue::UvHandle<uv_timer_t> grace_timer_;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+}  // namespace sluice::http
