@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -118,5 +119,44 @@ LoadResult LoadString(const std::string& text, const std::string& name, const ch
 bool ParseSize(std::string_view text, uint64_t& out);
 /// Parses "250ms", "30s", "5m", "1h" (a bare number is seconds). False otherwise.
 bool ParseDuration(std::string_view text, Millis& out);
+
+/// Parses true/false, yes/no, on/off, 1/0 (any case). False otherwise.
+bool ParseBool(std::string_view text, bool& out);
+/// Parses a comma-separated `host:port` list (IPv6 as `[::1]:8080`; hosts are
+/// numeric or "localhost"; ports 1..65535). On failure returns false and sets
+/// `error` to a message naming the bad entry.
+bool ParseListen(std::string_view text, std::vector<ListenAddress>& out, std::string& error);
+/// Parses a comma-separated `role:token` list (role = read|write|admin). An
+/// empty text is an empty list. Error messages never contain a token.
+bool ParseTokens(std::string_view text, std::vector<TokenEntry>& out, std::string& error);
+
+/// The shortest exact spelling of a size: 268435456 → "256M", 1000 → "1000".
+std::string FormatSize(uint64_t bytes);
+/// The shortest exact spelling of a duration: 30000ms → "30s", 250ms → "250ms".
+std::string FormatDuration(Millis duration);
+/// "host:port", with IPv6 hosts in brackets ("[::1]:8080").
+std::string FormatListen(const ListenAddress& address);
+/// True for 127.0.0.0/8, ::1 and "localhost" (API.md: with no tokens the
+/// server refuses to listen on anything else).
+bool IsLoopback(const ListenAddress& address);
+
+/// Every setting as `[section] key = value`, one per line, in the order of
+/// conf/sluice.conf; secret values print as `***` (empty ones stay empty).
+/// Used by `check-config` and the start-up log.
+std::string Describe(const Config& config);
+
+/// One documented key, for help output and tests.
+struct OptionInfo {
+  std::string_view section;
+  std::string_view key;
+  std::string_view default_text;  ///< as written in conf/sluice.conf
+  std::string_view help;          ///< the one-line comment
+  bool secret = false;            ///< never logged; Describe prints `***`
+};
+/// Every key the loader knows, in the order of conf/sluice.conf.
+std::vector<OptionInfo> Options();
+/// The environment variable that overrides a key: ("s3", "secret_key") →
+/// "SLUICE_S3_SECRET_KEY".
+std::string EnvName(std::string_view section, std::string_view key);
 
 }  // namespace sluice::config
