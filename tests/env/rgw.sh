@@ -17,7 +17,7 @@
 # found necessary, each with the reason next to it. Serving in about 3 s.
 #
 #   start  start it (or reuse a fully running one of DIR), wait until S3 answers
-#   stop   kill rgw, osd, mon (SIGTERM, SIGKILL after 15 s) and remove DIR
+#   stop   kill rgw, osd, mon (SIGTERM, SIGKILL after 5 s) and remove DIR
 #   env    print the `export SLUICE_TEST_RGW_*=…` lines for the tests
 set -euo pipefail
 FIXTURE=rgw
@@ -84,7 +84,9 @@ kill_daemons() {
     pattern=${name#*:}
     name=${name%%:*}
     if pid=$(daemon_pid "$name" "$pattern"); then
-      stop_pid "$pid" 15 "$pattern"
+      # The data is throw-away: no reason to wait long for a clean exit
+      # (radosgw hangs on SIGTERM when its OSD is already gone).
+      stop_pid "$pid" 5 "$pattern"
     fi
     rm -f "$PIDS/$name.pid"
   done
