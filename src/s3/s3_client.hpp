@@ -1,0 +1,154 @@
+// S3Client: the S3 operations sluice needs, each one an HTTP request built
+// from the config (s3_url), signed with SigV4 (sigv4) and sent through the
+// loop-driven curl multi (glue::CurlMulti). Callbacks run on the loop thread.
+//
+// Errors: a transport failure is Status{kS3, CURLcode, "..."}; an HTTP error
+// is Status{kS3, http_status, "<Code>: <Message>"} with Code and Message read
+// from S3's `<Error>` XML body (s3_xml), or derived from the status when there
+// is no body (HEAD). A 200 that carries an `<Error>` (CompleteMultipartUpload
+// can do that) is an error too.
+//
+// Keys are relative to the configured `prefix` (prepended verbatim). The clock
+// is injected so tests can sign at a fixed instant. Completion handlers hold
+// no pointer to the S3Client: it may be destroyed while requests are in
+// flight, but the CurlMulti must outlive them (its Shutdown() cancels them).
+//
+// Multipart upload (Create / UploadPart / Complete / Abort) is here too; the
+// upload pipeline drives it. Retries with backoff are not done here yet.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "curl/curl_multi_uv.hpp"
+#include "s3/s3_url.hpp"
+#include "s3/sigv4.hpp"
+
+namespace sluice::s3 {
+
+/// Where "now" comes from when signing.
+using Clock = std::function<std::chrono::sys_seconds()>;
+/// The system clock, truncated to seconds.
+std::chrono::sys_seconds SystemNow();
+
+/// A completion with a value.
+template <class T>
+using Callback = std::function<void(core::Result<T>)>;
+/// A completion without a value.
+using StatusCallback = std::function<void(core::Status)>;
+
+/// Per-client knobs that are not in the conf file.
+struct ClientOptions {
+  std::chrono::milliseconds timeout{120000};         ///< whole request
+  std::chrono::milliseconds connect_timeout{10000};  ///< TCP (+TLS) connect
+  uint64_t max_get_bytes = 256ull << 20;             ///< GetObject body limit in memory
+};
+
+/// PutObject / CreateMultipartUpload options.
+struct PutOptions {
+  std::string content_type;  ///< empty = none sent
+  /// Hex SHA-256 of the body when already known (e.g. hashed on a worker), or
+  /// kUnsignedPayload. Empty = hashed here, on the calling (loop) thread.
+  std::string payload_sha256;
+  KeyValues extra_headers;  ///< e.g. x-amz-meta-*, signed too
+};
+
+/// PutObject's result.
+struct PutObjectResult {
+  std::string etag;  ///< as sent by the server, quotes included
+};
+
+/// GetObject options.
+struct GetOptions {
+  std::string range;  ///< e.g. "bytes=0-9"; empty = whole object
+};
+
+/// GetObject's result.
+struct GetObjectResult {
+  long status = 0;            ///< 200, or 206 for a range
+  std::string body;
+  std::string etag;
+  std::string content_type;
+  std::string content_range;  ///< for 206
+};
+
+/// One part of a multipart upload, as listed in CompleteMultipartUpload.
+struct CompletedPart {
+  int part_number = 0;  ///< 1..10000
+  std::string etag;     ///< UploadPart's ETag, quotes included
+};
+
+/// CompleteMultipartUpload's result.
+struct CompleteMultipartResult {
+  std::string etag;      ///< the object's ETag ("…-N" on AWS/RGW)
+  std::string location;  ///< may be empty (s3rver)
+};
+
+/// The S3 operations, signed and sent on the loop.
+class S3Client {
+ public:
+  /// Validates the config (endpoint, bucket, keys) and builds the client.
+  /// `http` must outlive every request this client starts.
+  static core::Result<std::unique_ptr<S3Client>> Create(glue::CurlMulti& http, const config::S3Config& config,
+                                                        Clock clock = SystemNow, ClientOptions options = {});
+
+  /// HEAD the bucket: Ok when it exists and the keys may use it.
+  void HeadBucket(StatusCallback done);
+  /// PUT an object from memory.
+  void PutObject(std::string_view key, std::shared_ptr<const std::string> body, PutOptions options,
+                 Callback<PutObjectResult> done);
+  /// GET an object (or a range of it) into memory.
+  void GetObject(std::string_view key, GetOptions options, Callback<GetObjectResult> done);
+  /// DELETE an object (S3 answers 204 whether or not it existed).
+  void DeleteObject(std::string_view key, StatusCallback done);
+
+  /// POST ?uploads: starts a multipart upload; gives the UploadId.
+  void CreateMultipartUpload(std::string_view key, PutOptions options, Callback<std::string> done);
+  /// PUT ?partNumber=N&uploadId=…: one part; gives its ETag.
+  /// `payload_sha256` as in PutOptions (empty = hashed here).
+  void UploadPart(std::string_view key, std::string_view upload_id, int part_number,
+                  std::shared_ptr<const std::string> data, std::string payload_sha256, Callback<std::string> done);
+  /// POST ?uploadId=…: joins the parts (ascending part numbers).
+  void CompleteMultipartUpload(std::string_view key, std::string_view upload_id,
+                               const std::vector<CompletedPart>& parts, Callback<CompleteMultipartResult> done);
+  /// DELETE ?uploadId=…: drops the upload and its parts.
+  void AbortMultipartUpload(std::string_view key, std::string_view upload_id, StatusCallback done);
+
+  /// A presigned GET URL for `key`, valid for `expires` from the clock's now
+  /// (1 s .. 7 days). Pure: no request is made.
+  std::string PresignGetUrl(std::string_view key, std::chrono::seconds expires) const;
+
+  /// prefix + key: the key as stored in the bucket.
+  std::string FullKey(std::string_view key) const;
+  const UrlBuilder& urls() const noexcept { return urls_; }
+
+ private:
+  S3Client(glue::CurlMulti& http, UrlBuilder urls, Signer signer, std::string prefix, Clock clock,
+           ClientOptions options);
+
+  /// Signs and sends; `done` gets the raw response for any HTTP status.
+  void Send(std::string method, const S3Location& where, KeyValues headers, std::shared_ptr<const std::string> body,
+            std::string payload_sha256, uint64_t max_response_bytes,
+            std::function<void(core::Result<glue::HttpResponse>)> done);
+
+  glue::CurlMulti& http_;
+  UrlBuilder urls_;
+  Signer signer_;
+  std::string prefix_;
+  Clock clock_;
+  ClientOptions options_;
+};
+
+/// The Status for a non-2xx response (or a 2xx carrying an `<Error>` body):
+/// Status{kS3, status, "<Code>: <Message>"}. `what` ("GET /bucket/key")
+/// stands in for a missing message.
+core::Status S3ErrorStatus(const glue::HttpResponse& response, std::string_view what);
+
+}  // namespace sluice::s3
