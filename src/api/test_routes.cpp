@@ -12,15 +12,22 @@ namespace {
 
 class EchoHandler final : public http::Handler {
  public:
-  void OnRequest(http::Exchange& exchange) override {
-    auto type = exchange.request().Header("Content-Type");
-    exchange.BeginStream(200, type ? *type : "application/octet-stream");
-  }
   void OnBody(http::Exchange& exchange, std::string_view chunk) override {
+    Begin(exchange);  // at the first byte, so Expect: 100-continue is answered first
     if (!exchange.Write(chunk)) exchange.PauseBody();  // resume in OnDrain
   }
   void OnDrain(http::Exchange& exchange) override { exchange.ResumeBody(); }
-  void OnBodyEnd(http::Exchange& exchange) override { exchange.EndStream(); }
+  void OnBodyEnd(http::Exchange& exchange) override {
+    Begin(exchange);
+    exchange.EndStream();
+  }
+
+ private:
+  static void Begin(http::Exchange& exchange) {
+    if (exchange.responded()) return;
+    auto type = exchange.request().Header("Content-Type");
+    exchange.BeginStream(200, type ? *type : "application/octet-stream");
+  }
 };
 
 class DelayHandler final : public http::Handler {

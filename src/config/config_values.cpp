@@ -107,8 +107,8 @@ bool ParseOneAddress(std::string_view entry, ListenAddress& out, std::string& er
     return false;
   }
   uint64_t port = 0;
-  if (!ParseDigits(port_text, port) || port < 1 || port > 65535) {
-    error = fmt::format("\"{}\": port must be 1..65535", entry);
+  if (!ParseDigits(port_text, port) || port > 65535) {  // 0 = any free port (tests)
+    error = fmt::format("\"{}\": port must be 0..65535", entry);
     return false;
   }
   out.host = host_string;

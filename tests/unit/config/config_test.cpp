@@ -233,7 +233,7 @@ TEST(ConfigErrors, BadValuesKeepTheDefault) {
       "sluice.conf:3: [server] memory_budget: \"8X\" is not a size (bytes, or a number with K, M or G)",
       "sluice.conf:4: [server] header_timeout: \"5 s\" is not a duration (e.g. 250ms, 30s, 5m, 1h)",
       "sluice.conf:5: [server] test_routes: \"maybe\" is not a boolean (true/false, yes/no, on/off, 1/0)",
-      "sluice.conf:6: [server] listen: \"127.0.0.1:99999\": port must be 1..65535",
+      "sluice.conf:6: [server] listen: \"127.0.0.1:99999\": port must be 0..65535",
       "sluice.conf:8: [log] level: \"loud\" is not a level (debug, info, warn, error)",
       "sluice.conf:9: [log] format: \"xml\" is not a format (text, json)",
       "sluice.conf:11: [auth] tokens: entry 1: role \"god\" is not read, write or admin",

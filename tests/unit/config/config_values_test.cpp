@@ -94,6 +94,8 @@ TEST(ParseListen, OneAndSeveralIncludingIpv6) {
   EXPECT_EQ(out, (std::vector<ListenAddress>{{"127.0.0.1", 8080}}));
   ASSERT_TRUE(ParseListen("0.0.0.0:80, [::1]:8080 ,[::]:1,localhost:65535", out, error)) << error;
   EXPECT_EQ(out, (std::vector<ListenAddress>{{"0.0.0.0", 80}, {"::1", 8080}, {"::", 1}, {"localhost", 65535}}));
+  ASSERT_TRUE(ParseListen("127.0.0.1:0", out, error)) << error;  // 0 = any free port
+  EXPECT_EQ(out, (std::vector<ListenAddress>{{"127.0.0.1", 0}}));
   ASSERT_TRUE(ParseListen("[fe80::1:2]:9000", out, error)) << error;
   EXPECT_EQ(out, (std::vector<ListenAddress>{{"fe80::1:2", 9000}}));
 }
@@ -106,11 +108,10 @@ TEST(ParseListen, Errors) {
   const Case cases[] = {
       {"", "needs at least one host:port"},
       {"127.0.0.1", "\"127.0.0.1\" is not host:port"},
-      {"127.0.0.1:0", "\"127.0.0.1:0\": port must be 1..65535"},
-      {"127.0.0.1:65536", "\"127.0.0.1:65536\": port must be 1..65535"},
-      {"127.0.0.1:-1", "\"127.0.0.1:-1\": port must be 1..65535"},
-      {"127.0.0.1:", "\"127.0.0.1:\": port must be 1..65535"},
-      {"127.0.0.1:80x", "\"127.0.0.1:80x\": port must be 1..65535"},
+      {"127.0.0.1:65536", "\"127.0.0.1:65536\": port must be 0..65535"},
+      {"127.0.0.1:-1", "\"127.0.0.1:-1\": port must be 0..65535"},
+      {"127.0.0.1:", "\"127.0.0.1:\": port must be 0..65535"},
+      {"127.0.0.1:80x", "\"127.0.0.1:80x\": port must be 0..65535"},
       {":8080", "\":8080\" has no host (use 0.0.0.0 or [::] for every address)"},
       {"::1:8080", "\"::1:8080\": write IPv6 addresses in brackets, e.g. [::1]:8080"},
       {"[::1]8080", "\"[::1]8080\" is not [ipv6]:port"},
