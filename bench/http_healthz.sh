@@ -3,8 +3,9 @@
 # serving a static file of the same size on loopback, measured in the same run
 # with the same wrk settings (default: 50 connections, 2 threads, 10 s).
 # nginx runs with one worker process, like sluice's one loop thread.
-# Prints both figures and the ratio sluice/nginx. LOG_LEVEL=warn turns off
-# sluice's access log (on at the default level info, written to a file here).
+# Prints both figures and the ratio sluice/nginx. Both write an access log
+# line per request to a file (sluice at its default level info); LOG_LEVEL=warn
+# turns both access logs off.
 #
 #   bench/http_healthz.sh [build-dir]       (default: build; needs wrk, nginx)
 set -euo pipefail
@@ -31,6 +32,12 @@ printf "[server]\nlisten = 127.0.0.1:%s\n[log]\nlevel = %s\n" "$SLUICE_PORT" "${
 sluice_pid=$!
 
 mkdir -p "$work/html" "$work/logs"
+# Both servers log each request, or neither does.
+if [[ ${LOG_LEVEL:-info} == info || ${LOG_LEVEL:-info} == debug ]]; then
+  NGINX_ACCESS_LOG="$work/logs/access.log"
+else
+  NGINX_ACCESS_LOG=off
+fi
 printf '{"status":"ok"}' >"$work/html/healthz"
 cat >"$work/nginx.conf" <<NGINX
 worker_processes 1;
@@ -38,7 +45,7 @@ pid $work/nginx.pid;
 error_log $work/logs/error.log;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  access_log $NGINX_ACCESS_LOG;
   default_type application/json;
   server {
     listen 127.0.0.1:$NGINX_PORT;
