@@ -9,7 +9,9 @@
 
 #include "api/health_handlers.hpp"
 #include "api/test_routes.hpp"
+#include "curl/curl_multi_uv.hpp"
 #include "http/server.hpp"
+#include "s3/s3_client.hpp"
 #include "log/logger.hpp"
 #include "loop/sd_notify.hpp"
 #include "uv/uv_handle.hpp"
@@ -29,12 +31,16 @@ class ServerApp {
   void BeginShutdown(const char* why);
   void Reload();
   void CloseEverything();
+  void SetUpS3();
 
   config::Config config_;
   uv_loop_t loop_{};
   loop::SdNotifier notifier_;
   http::Router router_;
   std::vector<api::ReadinessCheck> checks_;
+  std::unique_ptr<glue::CurlMulti> curl_;
+  std::unique_ptr<s3::S3Client> s3_;
+  core::Status s3_setup_error_;
   std::unique_ptr<http::Server> server_;
   glue::UvHandle<uv_signal_t> sigterm_;
   glue::UvHandle<uv_signal_t> sigint_;
@@ -49,6 +55,7 @@ int ServerApp::Run() {
     log_->error("cannot start the event loop: {}", uv_strerror(rc));
     return 1;
   }
+  SetUpS3();
   api::AddHealthRoutes(router_, checks_);
   if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
 
@@ -121,6 +128,34 @@ void ServerApp::CloseEverything() {
   sighup_.Close();
   watchdog_.Close();
   server_.reset();
+  s3_.reset();
+  if (curl_) curl_->Shutdown();
+  curl_.reset();
+}
+
+void ServerApp::SetUpS3() {
+  // A bad [s3] section does not stop the server: /healthz answers and /readyz
+  // says what is wrong, so an operator sees it where they look.
+  auto curl = glue::CurlMulti::Create(&loop_);
+  if (curl) {
+    curl_ = std::move(curl.value());
+    auto client = s3::S3Client::Create(*curl_, config_.s3);
+    if (client) {
+      s3_ = std::move(client.value());
+    } else {
+      s3_setup_error_ = client.error();
+    }
+  } else {
+    s3_setup_error_ = curl.error();
+  }
+  if (!s3_setup_error_.ok()) log_->error("s3: {}", s3_setup_error_.message());
+  checks_.push_back({"s3", [this](std::function<void(core::Status)> done) {
+                       if (!s3_) {
+                         done(s3_setup_error_);
+                         return;
+                       }
+                       s3_->HeadBucket(std::move(done));
+                     }});
 }
 
 void ServerApp::Reload() {
