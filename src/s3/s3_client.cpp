@@ -246,6 +246,8 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
          if (!Is2xx(r->status) || ParseS3Error(r->body)) return done(S3ErrorStatus(*r, what));
          CompleteMultipartResult out;
          out.etag = XmlText(r->body, "ETag").value_or("");
+         // Ceph RGW 16 answers <ETag></ETag>; some servers put it in a header.
+         if (out.etag.empty()) out.etag = std::string(r->Header("etag").value_or(""));
          out.location = XmlText(r->body, "Location").value_or("");
          done(std::move(out));
        });

@@ -87,7 +87,7 @@ struct CompletedPart {
 
 /// CompleteMultipartUpload's result.
 struct CompleteMultipartResult {
-  std::string etag;      ///< the object's ETag ("…-N" on AWS/RGW)
+  std::string etag;      ///< the object's ETag ("…-N" on AWS); may be empty (Ceph RGW 16)
   std::string location;  ///< may be empty (s3rver)
 };
 
