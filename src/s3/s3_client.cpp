@@ -1,16 +1,18 @@
 // S3 operations over CurlMulti (see s3_client.hpp). Each operation builds a
-// location, signs (method, path, query, headers, payload hash) at the clock's
-// now, sends, and turns the response into a value or a kS3 Status. The
-// completion lambdas capture only values (never `this`), so the client can go
-// away before its requests finish.
+// location and hands it to Send, which hashes the payload once, then per
+// attempt signs (method, path, query, headers, payload hash) at the clock's
+// now and sends; a retryable failure waits on a uv timer and goes again. The
+// operation's own handler turns the final response into a value or a kS3
+// Status. Completions reach the client through a weak token, so the client
+// can go away before its requests finish (they then complete without retry).
 #include "s3/s3_client.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
-#include "log/logger.hpp"
 #include "s3/s3_xml.hpp"
 
 namespace sluice::s3 {
@@ -73,18 +75,24 @@ core::Result<std::unique_ptr<S3Client>> S3Client::Create(glue::CurlMulti& http, 
   UrlBuilder urls(std::move(*endpoint), config.bucket, config.path_style);
   Signer signer(Credentials{config.access_key, config.secret_key, config.session_token},
                 config.region.empty() ? std::string("us-east-1") : config.region);
-  return std::unique_ptr<S3Client>(
-      new S3Client(http, std::move(urls), std::move(signer), config.prefix, std::move(clock), options));
+  if (options.retry_base_delay.count() < 1) options.retry_base_delay = std::chrono::milliseconds(1);
+  if (options.retry_max_delay < options.retry_base_delay) options.retry_max_delay = options.retry_base_delay;
+  return std::unique_ptr<S3Client>(new S3Client(http, std::move(urls), std::move(signer), config.prefix,
+                                                std::max(config.retries, 0), std::move(clock), options));
 }
 
-S3Client::S3Client(glue::CurlMulti& http, UrlBuilder urls, Signer signer, std::string prefix, Clock clock,
-                   ClientOptions options)
+S3Client::S3Client(glue::CurlMulti& http, UrlBuilder urls, Signer signer, std::string prefix, int retries,
+                   Clock clock, ClientOptions options)
     : http_(http),
       urls_(std::move(urls)),
       signer_(std::move(signer)),
       prefix_(std::move(prefix)),
+      retries_(retries),
       clock_(std::move(clock)),
-      options_(options) {}
+      options_(options),
+      logger_(log::Get("s3")),
+      alive_(std::make_shared<S3Client*>(this)),
+      jitter_state_(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this) >> 4) | 1u) {}
 
 std::string S3Client::FullKey(std::string_view key) const {
   std::string out = prefix_;
@@ -92,52 +100,161 @@ std::string S3Client::FullKey(std::string_view key) const {
   return out;
 }
 
-// ---- the one way out ----
+// ---- the one way out: sign, send, retry ----
+
+struct S3Client::Call {
+  S3Client* owner = nullptr;
+  std::string method;
+  S3Location where;
+  KeyValues headers;
+  std::shared_ptr<const std::string> body;
+  std::string payload_sha256;
+  uint64_t max_response_bytes = 0;
+  bool error_body_fails = false;
+  int retries_done = 0;
+  std::string what;
+  RawCallback done;
+  glue::UvHandle<uv_timer_t> timer;  ///< initialised only while waiting to retry
+};
+
+bool IsRetryable(const core::Result<HttpResponse>& result, bool error_body_fails) {
+  if (!result) {
+    switch (result.error().code()) {
+      case CURLE_COULDNT_CONNECT:     // refused: the server may be restarting
+      case CURLE_OPERATION_TIMEDOUT:  // stalled
+      case CURLE_PARTIAL_FILE:
+      case CURLE_GOT_NOTHING:
+      case CURLE_SEND_ERROR:          // reset
+      case CURLE_RECV_ERROR:
+      case CURLE_SSL_CONNECT_ERROR:
+        return true;
+      default:
+        return false;  // cancelled, response too large, bad URL, DNS, ...
+    }
+  }
+  const long status = result->status;
+  if (status >= 500 || status == 429) return true;
+  if (status == 400) {
+    auto err = ParseS3Error(result->body);
+    return err && err->code == "RequestTimeout";
+  }
+  if (Is2xx(status) && error_body_fails) return ParseS3Error(result->body).has_value();
+  return false;
+}
+
+S3Client::~S3Client() {
+  alive_.reset();  // in-flight completions now deliver without retrying
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& [raw, call] : waiting) call->timer.Close();
+  for (auto& [raw, call] : waiting) {
+    RawCallback done = std::move(call->done);
+    if (done) {
+      done(core::Status{core::ErrorDomain::kS3, CURLE_ABORTED_BY_CALLBACK,
+                        fmt::format("{}: cancelled: S3 client destroyed while waiting to retry", call->what)});
+    }
+  }
+}
 
 void S3Client::Send(std::string method, const S3Location& where, KeyValues headers,
                     std::shared_ptr<const std::string> body, std::string payload_sha256,
-                    uint64_t max_response_bytes, std::function<void(core::Result<HttpResponse>)> done) {
+                    uint64_t max_response_bytes, bool error_body_fails, RawCallback done) {
+  auto call = std::make_shared<Call>();
+  call->owner = this;
+  call->what = What(method, where);
+  call->method = std::move(method);
+  call->where = where;
+  call->headers = std::move(headers);
   if (payload_sha256.empty()) {
     payload_sha256 = body ? Sha256Hex(*body) : std::string(kEmptyPayloadSha256);
   }
+  call->body = std::move(body);
+  call->payload_sha256 = std::move(payload_sha256);
+  call->max_response_bytes = max_response_bytes;
+  call->error_body_fails = error_body_fails;
+  call->done = std::move(done);
+  Attempt(std::move(call));
+}
+
+void S3Client::Attempt(std::shared_ptr<Call> call) {
   RequestToSign to_sign;
-  to_sign.method = method;
-  to_sign.path = where.path;
-  to_sign.query = where.query;
-  to_sign.headers.reserve(headers.size() + 1);
-  to_sign.headers.emplace_back("host", where.host);
-  for (auto& h : headers) to_sign.headers.push_back(std::move(h));
-  to_sign.payload_hash = std::move(payload_sha256);
-  HeaderSignature signature = signer_.Sign(to_sign, clock_());
+  to_sign.method = call->method;
+  to_sign.path = call->where.path;
+  to_sign.query = call->where.query;
+  to_sign.headers.reserve(call->headers.size() + 1);
+  to_sign.headers.emplace_back("host", call->where.host);
+  to_sign.headers.insert(to_sign.headers.end(), call->headers.begin(), call->headers.end());
+  to_sign.payload_hash = call->payload_sha256;
+  HeaderSignature signature = signer_.Sign(to_sign, clock_());  // fresh x-amz-date per attempt
 
   glue::HttpRequest request;
-  request.method = std::move(method);
-  request.url = where.url;
+  request.method = call->method;
+  request.url = call->where.url;
   request.headers = std::move(signature.headers);
-  request.body = std::move(body);
+  request.body = call->body;
   request.timeout = options_.timeout;
   request.connect_timeout = options_.connect_timeout;
-  request.max_response_bytes = max_response_bytes;
+  request.max_response_bytes = call->max_response_bytes;
 
-  auto logger = log::Get("s3");
-  std::string what = What(request.method, where);
-  http_.Perform(std::move(request), [logger, what = std::move(what), done = std::move(done)](
-                                        core::Result<HttpResponse> result) {
-    if (result) {
-      logger->debug("{} -> {} ({} bytes, {:.1f} ms{})", what, result->status, result->body.size(),
-                    result->total_seconds * 1000, result->new_connections == 0 ? ", reused" : "");
-    } else {
-      logger->debug("{} -> {}", what, result.error().message());
+  std::weak_ptr<S3Client*> alive = alive_;
+  http_.Perform(std::move(request), [alive, call](core::Result<HttpResponse> result) mutable {
+    if (auto token = alive.lock()) {
+      (*token)->Finished(std::move(call), std::move(result));
+      return;
     }
+    RawCallback done = std::move(call->done);  // the client is gone: no retry
     done(std::move(result));
   });
+}
+
+void S3Client::Finished(std::shared_ptr<Call> call, core::Result<HttpResponse> result) {
+  if (result) {
+    logger_->debug("{} -> {} ({} bytes, {:.1f} ms{})", call->what, result->status, result->body.size(),
+                   result->total_seconds * 1000, result->new_connections == 0 ? ", reused" : "");
+  } else {
+    logger_->debug("{} -> {}", call->what, result.error().message());
+  }
+  if (call->retries_done < retries_ && IsRetryable(result, call->error_body_fails)) {
+    // Exponential backoff with "equal jitter": half fixed, half random.
+    const int shift = std::min(call->retries_done, 20);
+    const int64_t cap = std::min<int64_t>(options_.retry_max_delay.count(),
+                                          options_.retry_base_delay.count() * (int64_t{1} << shift));
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 17;
+    jitter_state_ ^= jitter_state_ << 5;
+    const int64_t delay = cap / 2 + static_cast<int64_t>(jitter_state_ % static_cast<uint32_t>(cap / 2 + 1));
+    ++call->retries_done;
+    logger_->warn("{} failed ({}); retry {}/{} in {} ms", call->what,
+                  result ? S3ErrorStatus(*result, call->what).message() : result.error().message(),
+                  call->retries_done, retries_, delay);
+    if (call->timer.Init(uv_timer_init, http_.loop()) == 0) {
+      Call* raw = call.get();
+      raw->timer->data = raw;
+      waiting_.emplace(raw, std::move(call));
+      uv_timer_start(raw->timer.get(), &S3Client::OnRetryTimer, static_cast<uint64_t>(delay), 0);
+      return;
+    }
+  }
+  RawCallback done = std::move(call->done);
+  done(std::move(result));
+}
+
+void S3Client::OnRetryTimer(uv_timer_t* timer) {
+  auto* raw = static_cast<Call*>(timer->data);
+  if (raw == nullptr) return;
+  S3Client* self = raw->owner;
+  auto node = self->waiting_.extract(raw);
+  if (node.empty()) return;
+  std::shared_ptr<Call> call = std::move(node.mapped());
+  call->timer.Close();  // freed in its close callback, after this one returns
+  self->Attempt(std::move(call));
 }
 
 // ---- operations ----
 
 void S3Client::HeadBucket(StatusCallback done) {
   const S3Location where = urls_.Bucket();
-  Send("HEAD", where, {}, nullptr, "", 0,
+  Send("HEAD", where, {}, nullptr, "", 0, false,
        [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -151,7 +268,7 @@ void S3Client::PutObject(std::string_view key, std::shared_ptr<const std::string
   KeyValues headers = std::move(options.extra_headers);
   if (!options.content_type.empty()) headers.emplace_back("content-type", options.content_type);
   if (!body) body = std::make_shared<const std::string>();
-  Send("PUT", where, std::move(headers), std::move(body), std::move(options.payload_sha256), 1 << 20,
+  Send("PUT", where, std::move(headers), std::move(body), std::move(options.payload_sha256), 1 << 20, false,
        [what = What("PUT", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -165,7 +282,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
   const S3Location where = urls_.Object(FullKey(key));
   KeyValues headers;
   if (!options.range.empty()) headers.emplace_back("range", options.range);
-  Send("GET", where, std::move(headers), nullptr, "", options_.max_get_bytes,
+  Send("GET", where, std::move(headers), nullptr, "", options_.max_get_bytes, false,
        [what = What("GET", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -181,7 +298,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
 
 void S3Client::DeleteObject(std::string_view key, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key));
-  Send("DELETE", where, {}, nullptr, "", 1 << 20,
+  Send("DELETE", where, {}, nullptr, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -193,7 +310,7 @@ void S3Client::CreateMultipartUpload(std::string_view key, PutOptions options, C
   const S3Location where = urls_.Object(FullKey(key), {{"uploads", ""}});
   KeyValues headers = std::move(options.extra_headers);
   if (!options.content_type.empty()) headers.emplace_back("content-type", options.content_type);
-  Send("POST", where, std::move(headers), nullptr, "", 1 << 20,
+  Send("POST", where, std::move(headers), nullptr, "", 1 << 20, false,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status) || ParseS3Error(r->body)) return done(S3ErrorStatus(*r, what));
@@ -212,7 +329,7 @@ void S3Client::UploadPart(std::string_view key, std::string_view upload_id, int 
   const S3Location where =
       urls_.Object(FullKey(key), {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}});
   if (!data) data = std::make_shared<const std::string>();
-  Send("PUT", where, {}, std::move(data), std::move(payload_sha256), 1 << 20,
+  Send("PUT", where, {}, std::move(data), std::move(payload_sha256), 1 << 20, false,
        [what = fmt::format("PUT {} part {}", where.path, part_number),
         done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
@@ -239,7 +356,7 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
   }
   xml += "</CompleteMultipartUpload>";
   auto body = std::make_shared<const std::string>(std::move(xml));
-  Send("POST", where, {{"content-type", "application/xml"}}, std::move(body), "", 1 << 20,
+  Send("POST", where, {{"content-type", "application/xml"}}, std::move(body), "", 1 << 20, true,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          // A 200 may still carry an <Error>: the failure came after the headers.
@@ -255,7 +372,7 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
 
 void S3Client::AbortMultipartUpload(std::string_view key, std::string_view upload_id, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key), {{"uploadId", std::string(upload_id)}});
-  Send("DELETE", where, {}, nullptr, "", 1 << 20,
+  Send("DELETE", where, {}, nullptr, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));

@@ -9,12 +9,19 @@
 // can do that) is an error too.
 //
 // Keys are relative to the configured `prefix` (prepended verbatim). The clock
-// is injected so tests can sign at a fixed instant. Completion handlers hold
-// no pointer to the S3Client: it may be destroyed while requests are in
-// flight, but the CurlMulti must outlive them (its Shutdown() cancels them).
+// is injected so tests can sign at a fixed instant. The client may be
+// destroyed while requests are in flight (they complete without retries); the
+// CurlMulti must outlive them (its Shutdown() cancels them).
+//
+// Retries: a transport failure (connect, reset, timeout), HTTP 5xx or 429, an
+// S3 RequestTimeout, or a 200 carrying an <Error> (CompleteMultipartUpload
+// only) is retried up to `retries` times (from the conf) with exponential
+// backoff and jitter, re-signed each time; the body is resent from the same
+// shared buffer. A waiting retry is a uv timer owned by the client: destroying
+// the client cancels it (its callback gets a cancelled status).
 //
 // Multipart upload (Create / UploadPart / Complete / Abort) is here too; the
-// upload pipeline drives it. Retries with backoff are not done here yet.
+// upload pipeline drives it.
 #pragma once
 
 #include <chrono>
@@ -23,11 +30,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "curl/curl_multi_uv.hpp"
+#include "log/logger.hpp"
 #include "s3/s3_url.hpp"
 #include "s3/sigv4.hpp"
 
@@ -49,6 +58,8 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{120000};         ///< whole request
   std::chrono::milliseconds connect_timeout{10000};  ///< TCP (+TLS) connect
   uint64_t max_get_bytes = 256ull << 20;             ///< GetObject body limit in memory
+  std::chrono::milliseconds retry_base_delay{100};   ///< first backoff (doubles per attempt)
+  std::chrono::milliseconds retry_max_delay{5000};   ///< backoff cap
 };
 
 /// PutObject / CreateMultipartUpload options.
@@ -98,6 +109,10 @@ class S3Client {
   /// `http` must outlive every request this client starts.
   static core::Result<std::unique_ptr<S3Client>> Create(glue::CurlMulti& http, const config::S3Config& config,
                                                         Clock clock = SystemNow, ClientOptions options = {});
+  S3Client(const S3Client&) = delete;
+  S3Client& operator=(const S3Client&) = delete;
+  /// Cancels waiting retries (their callbacks run now, with a cancelled status).
+  ~S3Client();
 
   /// HEAD the bucket: Ok when it exists and the keys may use it.
   void HeadBucket(StatusCallback done);
@@ -127,24 +142,41 @@ class S3Client {
 
   /// prefix + key: the key as stored in the bucket.
   std::string FullKey(std::string_view key) const;
+  /// The addressing in use (endpoint, bucket, style).
   const UrlBuilder& urls() const noexcept { return urls_; }
 
  private:
-  S3Client(glue::CurlMulti& http, UrlBuilder urls, Signer signer, std::string prefix, Clock clock,
+  struct Call;
+  using RawCallback = std::function<void(core::Result<glue::HttpResponse>)>;
+
+  S3Client(glue::CurlMulti& http, UrlBuilder urls, Signer signer, std::string prefix, int retries, Clock clock,
            ClientOptions options);
 
-  /// Signs and sends; `done` gets the raw response for any HTTP status.
+  /// Signs and sends (with retries); `done` gets the final raw response for
+  /// any HTTP status. `error_body_fails`: a 2xx with an <Error> is retryable.
   void Send(std::string method, const S3Location& where, KeyValues headers, std::shared_ptr<const std::string> body,
-            std::string payload_sha256, uint64_t max_response_bytes,
-            std::function<void(core::Result<glue::HttpResponse>)> done);
+            std::string payload_sha256, uint64_t max_response_bytes, bool error_body_fails, RawCallback done);
+  void Attempt(std::shared_ptr<Call> call);
+  void Finished(std::shared_ptr<Call> call, core::Result<glue::HttpResponse> result);
+  static void OnRetryTimer(uv_timer_t* timer);
 
   glue::CurlMulti& http_;
   UrlBuilder urls_;
   Signer signer_;
   std::string prefix_;
+  int retries_;
   Clock clock_;
   ClientOptions options_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<S3Client*> alive_;  ///< completions hold a weak_ptr to this
+  std::unordered_map<Call*, std::shared_ptr<Call>> waiting_;  ///< retries waiting on their timer
+  uint32_t jitter_state_;
 };
+
+/// True when `result` is worth another attempt: a transport failure that may
+/// be transient, HTTP 5xx/429, S3 RequestTimeout, or (with
+/// `error_body_fails`) a 2xx whose body is an <Error>.
+bool IsRetryable(const core::Result<glue::HttpResponse>& result, bool error_body_fails);
 
 /// The Status for a non-2xx response (or a 2xx carrying an `<Error>` body):
 /// Status{kS3, status, "<Code>: <Message>"}. `what` ("GET /bucket/key")

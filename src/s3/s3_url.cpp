@@ -30,8 +30,11 @@ bool IsIpv4(std::string_view h) {
   return dots == 3 && digits > 0;
 }
 
+// Letters, digits, '-', '.', and '_' (not DNS-legal, but container service
+// names such as "s3_server" use it and curl resolves them).
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 }  // namespace

@@ -67,8 +67,11 @@ class UrlBuilder {
   /// The bucket itself (HeadBucket, ListObjects, ...).
   S3Location Bucket(const KeyValues& query = {}) const { return Object("", query); }
 
+  /// True when the bucket goes in the host name.
   bool virtual_hosted() const noexcept { return virtual_hosted_; }
+  /// The parsed endpoint.
   const Endpoint& endpoint() const noexcept { return endpoint_; }
+  /// The bucket name.
   const std::string& bucket() const noexcept { return bucket_; }
 
  private:

@@ -180,7 +180,9 @@ class Signer {
                          const KeyValues& query, std::chrono::seconds expires,
                          std::chrono::sys_seconds now) const;
 
+  /// The region in the credential scope.
   const std::string& region() const noexcept { return region_; }
+  /// The access key id (not secret; it is in every Authorization header).
   const std::string& access_key() const noexcept { return credentials_.access_key; }
 
  private:

@@ -79,6 +79,7 @@ class CurlMulti {
   /// Called once per request, on the loop thread.
   using Callback = std::function<void(core::Result<HttpResponse>)>;
 
+  /// Connection-pool limits and debugging.
   struct Options {
     long max_host_connections = 16;   ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0 = no limit
     long max_total_connections = 64;  ///< CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = no limit
@@ -103,11 +104,12 @@ class CurlMulti {
   /// Idempotent.
   void Shutdown();
 
+  /// The loop this runs on.
+  uv_loop_t* loop() const noexcept { return loop_; }
   /// Transfers started and not yet completed.
   size_t in_flight() const noexcept { return transfers_.size(); }
   /// uv_poll_t handles open right now (one per curl socket).
   size_t open_sockets() const noexcept { return sockets_.size(); }
-  uv_loop_t* loop() const noexcept { return loop_; }
 
  private:
   struct Transfer;

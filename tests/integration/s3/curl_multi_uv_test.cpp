@@ -17,9 +17,9 @@ namespace sluice::glue {
 namespace {
 
 using namespace std::chrono_literals;
-using sluice::testing::LoopbackHttpServer;
+using sluice::testing::s3::LoopbackHttpServer;
 
-class CurlMultiTest : public sluice::testing::LoopTest {
+class CurlMultiTest : public sluice::testing::s3::LoopTest {
  protected:
   void BeforeLoopClose() override { server_.reset(); }
 
@@ -181,7 +181,7 @@ TEST_F(CurlMultiTest, TimeoutAgainstAServerThatNeverAnswers) {
 }
 
 TEST_F(CurlMultiTest, ClosedPortFailsFast) {
-  const int port = sluice::testing::ClosedLoopbackPort(&loop_);
+  const int port = sluice::testing::s3::ClosedLoopbackPort(&loop_);
   ASSERT_NE(port, 0);
   auto r = Fetch(Get("http://127.0.0.1:" + std::to_string(port) + "/"), 10s);
   ASSERT_FALSE(r.has_value());

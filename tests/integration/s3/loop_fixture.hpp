@@ -26,7 +26,9 @@
 #include "curl/curl_multi_uv.hpp"
 #include "uv/uv_handle.hpp"
 
-namespace sluice::testing {
+// Namespace s3 under sluice::testing: other areas have loop fixtures of
+// their own (a same-named class in one namespace would break the ODR).
+namespace sluice::testing::s3 {
 
 /// A uv loop with a CurlMulti; checks that nothing is left open at the end.
 class LoopTest : public ::testing::Test {
@@ -104,7 +106,7 @@ class LoopTest : public ::testing::Test {
 /// bodies only). Paths: "/status/<N>" answers with status N and an S3-style
 /// error body; "/big" answers 1 MiB; anything else answers 200 with the request
 /// body (or "hello from loopback" when there is none). X-Request-Line echoes
-/// the request line, X-Got-Bytes the body length.
+/// the request line, X-Got-Bytes the body length. FailNext() injects errors.
 class LoopbackHttpServer {
  public:
   enum class Mode { kRespond, kStall };
@@ -126,6 +128,12 @@ class LoopbackHttpServer {
   int port() const { return port_; }
   std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   int connections() const { return connections_; }
+  /// The next `n` requests get `status` with an S3 <Error> body of `code`.
+  void FailNext(int n, int status, std::string code) {
+    fail_next_ = n;
+    fail_status_ = status;
+    fail_code_ = std::move(code);
+  }
   const std::vector<std::string>& request_heads() const { return heads_; }
 
   /// Closes the listener and every connection (memory freed in close callbacks).
@@ -205,7 +213,11 @@ class LoopbackHttpServer {
       const std::string path = line.substr(path_begin, line.rfind(' ') - path_begin);
       int status = 200;
       std::string out = body.empty() ? "hello from loopback" : body;
-      if (path.rfind("/status/", 0) == 0) {
+      if (fail_next_ > 0) {
+        --fail_next_;
+        status = fail_status_;
+        out = "<Error><Code>" + fail_code_ + "</Code><Message>injected</Message></Error>";
+      } else if (path.rfind("/status/", 0) == 0) {
         status = std::stoi(path.substr(8));
         out = "<Error><Code>Test" + std::to_string(status) + "</Code><Message>as asked</Message></Error>";
       } else if (path == "/big") {
@@ -231,6 +243,9 @@ class LoopbackHttpServer {
   std::vector<std::string> heads_;
   int port_ = 0;
   int connections_ = 0;
+  int fail_next_ = 0;
+  int fail_status_ = 0;
+  std::string fail_code_;
 };
 
 /// A TCP port on 127.0.0.1 with nothing listening (bound once, then released).
@@ -246,4 +261,4 @@ inline int ClosedLoopbackPort(uv_loop_t* loop) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
-}  // namespace sluice::testing
+}  // namespace sluice::testing::s3

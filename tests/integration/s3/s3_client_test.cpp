@@ -41,9 +41,12 @@ std::string UniquePrefix() {
   return "it-s3/" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + info->name() + "/";
 }
 
-class S3ClientTest : public sluice::testing::LoopTest {
+class S3ClientTest : public sluice::testing::s3::LoopTest {
  protected:
-  void BeforeLoopClose() override { client_.reset(); }
+  void BeforeLoopClose() override {
+    client_.reset();
+    server_.reset();
+  }
 
   config::S3Config Config(const sluice::testing::S3Target& target) {
     config::S3Config c;
@@ -268,6 +271,7 @@ class S3ClientTest : public sluice::testing::LoopTest {
   sluice::testing::S3Target target_;
   config::S3Config config_;
   std::unique_ptr<S3Client> client_;
+  std::unique_ptr<sluice::testing::s3::LoopbackHttpServer> server_;
 };
 
 class S3rverClientTest : public S3ClientTest {
@@ -315,7 +319,7 @@ TEST_F(RgwClientTest, PresignedGet) { CheckPresignedGet(); }
 // No server needed: nothing listens on the port, and the error comes back
 // promptly as a kS3 status instead of a hang.
 TEST_F(S3ClientTest, ClosedPortIsAnErrorNotAHang) {
-  const int port = sluice::testing::ClosedLoopbackPort(&loop_);
+  const int port = sluice::testing::s3::ClosedLoopbackPort(&loop_);
   ASSERT_NE(port, 0);
   config::S3Config c;
   c.endpoint = "http://127.0.0.1:" + std::to_string(port);
@@ -363,6 +367,120 @@ TEST_F(S3ClientTest, PresignUsesTheInjectedClock) {
             "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&"
             "X-Amz-Expires=86400&X-Amz-SignedHeaders=host&"
             "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+}
+
+// ---- retries, against the loopback server's injected failures ----
+
+class S3RetryTest : public S3ClientTest {
+ protected:
+  void SetUp() override {
+    S3ClientTest::SetUp();
+    if (HasFatalFailure()) return;
+    server_ = std::make_unique<sluice::testing::s3::LoopbackHttpServer>(
+        &loop_, sluice::testing::s3::LoopbackHttpServer::Mode::kRespond);
+  }
+
+  // A client on the loopback server whose clock ticks one second per signature.
+  void MakeRetryClient(int retries, std::chrono::milliseconds base_delay = 10ms) {
+    config::S3Config c;
+    c.endpoint = "http://127.0.0.1:" + std::to_string(server_->port());
+    c.bucket = "bkt";
+    c.access_key = "AK";
+    c.secret_key = "SK";
+    c.path_style = true;
+    c.retries = retries;
+    ClientOptions options;
+    options.retry_base_delay = base_delay;
+    options.retry_max_delay = base_delay * 4;
+    auto client = S3Client::Create(
+        *http_, c,
+        [this] {
+          return std::chrono::sys_seconds{std::chrono::sys_days{std::chrono::year{2024} / 1 / 1}} +
+                 std::chrono::seconds(ticks_++);
+        },
+        options);
+    ASSERT_TRUE(client.has_value()) << client.error().message();
+    client_ = std::move(*client);
+  }
+
+  static std::string HeaderOf(const std::string& head, const std::string& name) {
+    const size_t at = head.find("\r\n" + name + ": ");
+    if (at == std::string::npos) return "";
+    const size_t begin = at + name.size() + 4;
+    return head.substr(begin, head.find("\r\n", begin) - begin);
+  }
+
+  int ticks_ = 0;
+};
+
+TEST_F(S3RetryTest, RetriesTransientErrorsResigningAndResendingTheBody) {
+  MakeRetryClient(4);
+  server_->FailNext(2, 503, "SlowDown");
+  auto put = Put(*client_, "k", "data");
+  ASSERT_TRUE(put.has_value()) << put.error().message();
+  const auto& heads = server_->request_heads();
+  ASSERT_EQ(heads.size(), 3u);
+  std::vector<std::string> dates;
+  for (const auto& head : heads) {
+    EXPECT_EQ(head.rfind("PUT /bkt/k HTTP/1.1", 0), 0u) << head;
+    EXPECT_EQ(HeaderOf(head, "Content-Length"), "4");
+    EXPECT_NE(HeaderOf(head, "authorization"), "");
+    dates.push_back(HeaderOf(head, "x-amz-date"));
+  }
+  EXPECT_EQ(dates, (std::vector<std::string>{"20240101T000000Z", "20240101T000001Z", "20240101T000002Z"}));
+}
+
+TEST_F(S3RetryTest, GivesUpAfterTheConfiguredRetries) {
+  MakeRetryClient(2);
+  server_->FailNext(10, 500, "InternalError");
+  auto got = Get(*client_, "k");
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code(), 500);
+  EXPECT_EQ(got.error().message(), "InternalError: injected");
+  EXPECT_EQ(server_->request_heads().size(), 3u);  // 1 + 2 retries
+}
+
+TEST_F(S3RetryTest, ClientErrorsAreNotRetried) {
+  MakeRetryClient(4);
+  server_->FailNext(1, 404, "NoSuchKey");
+  auto got = Get(*client_, "k");
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code(), 404);
+  EXPECT_EQ(server_->request_heads().size(), 1u);
+}
+
+TEST_F(S3RetryTest, A200WithAnErrorBodyIsRetriedOnlyForComplete) {
+  MakeRetryClient(4);
+  server_->FailNext(1, 200, "InternalError");
+  auto complete = Await<CompleteMultipartResult>([&](Callback<CompleteMultipartResult> cb) {
+    client_->CompleteMultipartUpload("k", "upload-1", {{1, "\"e1\""}}, std::move(cb));
+  });
+  ASSERT_TRUE(complete.has_value()) << complete.error().message();
+  EXPECT_EQ(server_->request_heads().size(), 2u);
+  EXPECT_EQ(server_->request_heads()[1].rfind("POST /bkt/k?uploadId=upload-1 HTTP/1.1", 0), 0u);
+
+  // An object's content may look like an error document: GET takes it as data.
+  server_->FailNext(1, 200, "InternalError");
+  auto got = Get(*client_, "k");
+  ASSERT_TRUE(got.has_value()) << got.error().message();
+  EXPECT_NE(got->body.find("<Code>InternalError</Code>"), std::string::npos);
+  EXPECT_EQ(server_->request_heads().size(), 3u);
+}
+
+TEST_F(S3RetryTest, DestroyingTheClientCancelsAWaitingRetry) {
+  MakeRetryClient(4, 10s);
+  server_->FailNext(1, 503, "SlowDown");
+  std::optional<core::Result<PutObjectResult>> result;
+  client_->PutObject("k", std::make_shared<const std::string>("x"), {},
+                     [&result](core::Result<PutObjectResult> r) { result.emplace(std::move(r)); });
+  // The first attempt completes; the retry now waits on its (10 s) timer.
+  ASSERT_TRUE(RunUntil([&] { return server_->request_heads().size() == 1 && http_->in_flight() == 0; }));
+  EXPECT_FALSE(result.has_value());
+  client_.reset();
+  ASSERT_TRUE(result.has_value());
+  ASSERT_FALSE(result->has_value());
+  EXPECT_EQ(result->error().code(), CURLE_ABORTED_BY_CALLBACK);
+  EXPECT_NE(result->error().message().find("cancelled"), std::string::npos) << result->error().message();
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ TEST(S3Url, ParsesOtherForms) {
   EXPECT_TRUE(ep.HostIsAddress());
 
   EXPECT_TRUE(MustParse("http://localhost:1").HostIsAddress());
+  EXPECT_EQ(MustParse("http://s3_server:9000").Authority(), "s3_server:9000");  // container names
 }
 
 TEST(S3Url, EmptyEndpointIsAwsForTheRegion) {
@@ -56,7 +57,7 @@ TEST(S3Url, EmptyEndpointIsAwsForTheRegion) {
 TEST(S3Url, RejectsBadEndpoints) {
   for (const char* bad : {"ftp://h", "http://h/path", "http://h?x=1", "http://user@h", "http://", "http://h:",
                           "http://h:0", "http://h:65536", "http://h:12ab", "http://[::1", "http://[::1]x",
-                          "http://h_h", "http://h h"}) {
+                          "http://h h", "http://h%41"}) {
     auto ep = ParseEndpoint(bad, "us-east-1");
     EXPECT_FALSE(ep.has_value()) << bad;
     if (!ep) {
