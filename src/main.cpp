@@ -2,6 +2,8 @@
 // command — `serve` (the server, what systemd runs), `check-config`, and
 // `--version`. Nothing else lives here.
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
+#include <mysql.h>
 #include <fmt/core.h>
 
 #include <cstdio>
@@ -48,7 +50,13 @@ int main(int argc, char** argv) {
   if (*serve) {
     sluice::config::Config config;
     if (!LoadConfig(serve_config, config)) return 2;
-    return sluice::app::RunServer(std::move(config));
+    // Process-wide library set-up, once, before any thread or connection.
+    mysql_library_init(0, nullptr, nullptr);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = sluice::app::RunServer(std::move(config));
+    curl_global_cleanup();
+    mysql_library_end();
+    return rc;
   }
   if (*check) {
     sluice::config::Config config;

@@ -10,6 +10,7 @@
 #include "api/health_handlers.hpp"
 #include "api/test_routes.hpp"
 #include "curl/curl_multi_uv.hpp"
+#include "db/db_pool.hpp"
 #include "http/server.hpp"
 #include "s3/s3_client.hpp"
 #include "log/logger.hpp"
@@ -38,6 +39,7 @@ class ServerApp {
   loop::SdNotifier notifier_;
   http::Router router_;
   std::vector<api::ReadinessCheck> checks_;
+  std::unique_ptr<db::DbPool> db_;
   std::unique_ptr<glue::CurlMulti> curl_;
   std::unique_ptr<s3::S3Client> s3_;
   core::Status s3_setup_error_;
@@ -55,6 +57,8 @@ int ServerApp::Run() {
     log_->error("cannot start the event loop: {}", uv_strerror(rc));
     return 1;
   }
+  db_ = std::make_unique<db::DbPool>(&loop_, config_.mariadb);
+  checks_.push_back({"mariadb", [this](std::function<void(core::Status)> done) { db_->Ping(std::move(done)); }});
   SetUpS3();
   api::AddHealthRoutes(router_, checks_);
   if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
@@ -64,6 +68,9 @@ int ServerApp::Run() {
   if (auto status = server_->Listen(config_.server.listen, &bound); !status.ok()) {
     log_->error("{}", status.message());
     server_.reset();
+    db_->Shutdown([] {});
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    db_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
     return 1;
@@ -88,6 +95,8 @@ int ServerApp::Run() {
   notifier_.Notify(fmt::format("READY=1\nSTATUS=listening on {}\nMAINPID={}", fmt::join(bound, ","), uv_os_getpid()));
 
   uv_run(&loop_, UV_RUN_DEFAULT);
+  db_.reset();
+  uv_run(&loop_, UV_RUN_DEFAULT);  // lets the pool's last handles close
   int rc = uv_loop_close(&loop_);
   if (rc != 0) {
     log_->error("event loop closed with open handles: {}", uv_strerror(rc));
@@ -131,6 +140,9 @@ void ServerApp::CloseEverything() {
   s3_.reset();
   if (curl_) curl_->Shutdown();
   curl_.reset();
+  // The pool closes its connections asynchronously; it is destroyed after
+  // uv_run returns (never inside its own callback).
+  db_->Shutdown([] {});
 }
 
 void ServerApp::SetUpS3() {
