@@ -15,6 +15,7 @@
 #include "s3/s3_client.hpp"
 #include "log/logger.hpp"
 #include "loop/sd_notify.hpp"
+#include "loop/work_item.hpp"
 #include "uv/uv_handle.hpp"
 
 namespace sluice::app {
@@ -215,6 +216,7 @@ int RunServer(config::Config config) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  loop::SetWorkerThreads(config.server.workers);
   ServerApp app(std::move(config));
   return app.Run();
 }
