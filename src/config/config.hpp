@@ -70,6 +70,7 @@ struct S3Config {
   std::string session_token;                ///< secret
   bool path_style = false;
   uint64_t part_size = 8ull << 20;          ///< at least 5M
+  int max_parts_in_flight = 4;              ///< parts of one upload hashing or uploading at once
   int retries = 4;
 };
 

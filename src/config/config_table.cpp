@@ -316,6 +316,8 @@ std::vector<Option> BuildTable() {
   add("s3", "session_token", "", "temporary credentials only", Text(&C::s3, &S3::session_token), kSecret);
   add("s3", "path_style", "false", "true for most local S3-compatible servers", Bool(&C::s3, &S3::path_style));
   add("s3", "part_size", "8M", "multipart part size; at least 5M", Size(&C::s3, &S3::part_size, 5 * kMiB, 5 * kGiB));
+  add("s3", "max_parts_in_flight", "4", "parts of one upload sent at once; memory <= part_size x (this + 2)",
+      Int(&C::s3, &S3::max_parts_in_flight, 1, 64));
   add("s3", "retries", "4", "retries of a failed S3 request", Int(&C::s3, &S3::retries, 0, 20));
   // [auth]
   add("auth", "tokens", "", "role:token pairs, comma-separated (role = read|write|admin)", Tokens(), kSecret);

@@ -62,6 +62,7 @@ TEST(ConfigLoad, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.s3.region, "us-east-1");
   EXPECT_EQ(c.s3.bucket, "sluice");
   EXPECT_EQ(c.s3.part_size, 8ull << 20);
+  EXPECT_EQ(c.s3.max_parts_in_flight, 4);
   EXPECT_EQ(c.s3.retries, 4);
   EXPECT_FALSE(c.s3.path_style);
   EXPECT_TRUE(c.auth.tokens.empty());
@@ -105,6 +106,7 @@ secret_key = SK
 session_token = ST
 path_style = on
 part_size = 5M
+max_parts_in_flight = 8
 retries = 0
 [auth]
 tokens = read:r,admin:a
@@ -147,6 +149,7 @@ format = json
   EXPECT_EQ(c.s3.session_token, "ST");
   EXPECT_TRUE(c.s3.path_style);
   EXPECT_EQ(c.s3.part_size, 5ull << 20);
+  EXPECT_EQ(c.s3.max_parts_in_flight, 8);
   EXPECT_EQ(c.s3.retries, 0);
   EXPECT_EQ(c.auth.tokens, (std::vector<TokenEntry>{{"read", "r"}, {"admin", "a"}}));
   EXPECT_EQ(c.auth.jwt_secret, "js");
@@ -172,7 +175,7 @@ TEST(ConfigTable, KeysSectionsAndSecrets) {
     EXPECT_TRUE(keys.insert(std::string(info.section) + "." + std::string(info.key)).second) << info.key;
     if (info.secret) secrets.insert(std::string(info.section) + "." + std::string(info.key));
   }
-  EXPECT_EQ(keys.size(), 37u);
+  EXPECT_EQ(keys.size(), 38u);
   EXPECT_EQ(secrets, (std::set<std::string>{"mariadb.password", "s3.access_key", "s3.secret_key", "s3.session_token",
                                             "auth.tokens", "auth.jwt_secret"}));
   EXPECT_TRUE(IsKnownSection("s3"));
@@ -241,6 +244,14 @@ TEST(ConfigErrors, BadValuesKeepTheDefault) {
   EXPECT_EQ(r.config.server.workers, 0);
   EXPECT_EQ(r.config.server.memory_budget, 256ull << 20);
   EXPECT_EQ(r.config.server.listen, (std::vector<ListenAddress>{{"127.0.0.1", 8080}}));
+}
+
+TEST(ConfigErrors, MaxPartsInFlightRange) {
+  EXPECT_EQ(Errors(Load("[s3]\nmax_parts_in_flight = 0\n")),
+            (Lines{"sluice.conf:2: [s3] max_parts_in_flight: \"0\" is below the minimum 1"}));
+  EXPECT_EQ(Errors(Load("[s3]\nmax_parts_in_flight = 65\n")),
+            (Lines{"sluice.conf:2: [s3] max_parts_in_flight: \"65\" is above the maximum 64"}));
+  EXPECT_EQ(Load("[s3]\nmax_parts_in_flight = 64\n").config.s3.max_parts_in_flight, 64);
 }
 
 TEST(ConfigErrors, RangesAndStringRules) {
@@ -425,7 +436,7 @@ TEST(ConfigDescribe, DefaultsGolden) {
             "[mariadb] connect_timeout = 5s\n"
             "[s3] endpoint =\n[s3] region = us-east-1\n[s3] bucket = sluice\n[s3] prefix =\n[s3] access_key =\n"
             "[s3] secret_key =\n[s3] session_token =\n[s3] path_style = false\n[s3] part_size = 8M\n"
-            "[s3] retries = 4\n"
+            "[s3] max_parts_in_flight = 4\n[s3] retries = 4\n"
             "[auth] tokens =\n[auth] jwt_secret =\n"
             "[log] level = info\n[log] format = text\n");
 }
