@@ -226,6 +226,16 @@ std::size_t ParsedBlock::memory_bytes() const noexcept {
          header_.capacity() * sizeof(std::string_view) + bad_rows_.capacity() * sizeof(BadRow);
 }
 
+std::string ParsedBlock::ReleaseText() {
+  std::string text = text_ ? std::move(*text_) : std::string();
+  text_.reset();
+  fields_.clear();
+  lines_.clear();
+  records_.clear();
+  header_.clear();
+  return text;
+}
+
 ParsedBlock ParseBlock(Block block, const ParseOptions& options) {
   ParsedBlock out;
   out.text_ = TakeText(std::move(block.data), options.encoding);

@@ -98,6 +98,10 @@ class ParsedBlock {
   /// Bytes this block holds (text + field table), for the memory budget.
   std::size_t memory_bytes() const noexcept;
 
+  /// Takes the text buffer (for BlockSplitter::Recycle) and empties the
+  /// block: every row view dies with it.
+  std::string ReleaseText();
+
  private:
   friend ParsedBlock ParseBlock(Block block, const ParseOptions& options);
   std::unique_ptr<std::string> text_;  // stable address: the views point into it

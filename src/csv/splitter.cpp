@@ -87,6 +87,26 @@ inline std::uint64_t Range(int from, int to) {
 /// Bits [0, i] set.
 inline std::uint64_t UpTo(int i) { return i == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << i) - 1; }
 
+/// Set bits of x. Inline SWAR: baseline x86-64 has no POPCNT, and
+/// std::popcount would be a libgcc call.
+inline std::uint64_t Count(std::uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return (x * 0x0101010101010101ull) >> 56;
+}
+
+/// Bit i = parity of the bits [0, i] of x.
+inline std::uint64_t PrefixXor(std::uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
 struct WindowResult {
   std::uint64_t row_ends;  // line ends outside quotes
   std::uint64_t records;   // row ends of non-blank rows
@@ -96,30 +116,47 @@ struct WindowResult {
 /// Resolves one window. `valid` masks the real bytes (all but in the last,
 /// padded window); `lf_after` says whether the byte after the window is LF.
 inline WindowResult ScanWindow(const Masks& m, std::uint64_t valid, bool lf_after, ScanState& st) {
-  std::uint64_t quotes = m.quote & valid;
+  const std::uint64_t quotes = m.quote & valid;
   const std::uint64_t seps = (m.delim | m.lf | m.cr) & valid;
   const std::uint64_t starts = (seps << 1) | st.field_start;
-  std::uint64_t inside = 0;
-  std::uint64_t reopen = st.reopen;
-  bool in_quote = st.in_quote;
-  bool closed_last = false;  // the last quote of the window closed at bit 63
-  int open = 0;
-  while (quotes != 0) {
-    const std::uint64_t bit = quotes & (~quotes + 1);
-    quotes ^= bit;
-    const int i = std::countr_zero(bit);
-    if (in_quote) {
-      inside |= Range(open, i);
-      in_quote = false;
-      reopen = bit << 1;  // 0 when i == 63: carried below
-      closed_last = (i == 63);
-    } else if (((starts | reopen) & bit) != 0) {
-      in_quote = true;
-      open = i;
-      closed_last = false;
+  std::uint64_t inside;  // bytes inside quotes: an opening quote up to its closing one (excluded)
+  bool in_quote;
+  bool closed_last;  // a quote closed at bit 63
+  // Fast path: take every quote as a toggle (RFC 4180). That is our rule too
+  // as long as each quote that opens starts a field or directly follows a
+  // closing quote (`""`); a literal quote elsewhere (`5'11"`) takes the loop.
+  std::uint64_t toggled = PrefixXor(quotes);
+  if (st.in_quote) toggled = ~toggled;
+  const std::uint64_t opens = quotes & toggled;
+  const std::uint64_t closes = quotes & ~toggled;
+  if ((opens & ~(starts | (closes << 1) | st.reopen)) == 0) {
+    inside = toggled;
+    in_quote = (toggled >> 63) != 0;
+    closed_last = (closes >> 63) != 0;
+  } else {
+    std::uint64_t rest = quotes;
+    std::uint64_t reopen = st.reopen;
+    inside = 0;
+    in_quote = st.in_quote;
+    closed_last = false;
+    int open = 0;
+    while (rest != 0) {
+      const std::uint64_t bit = rest & (~rest + 1);
+      rest ^= bit;
+      const int i = std::countr_zero(bit);
+      if (in_quote) {
+        inside |= Range(open, i);
+        in_quote = false;
+        reopen = bit << 1;  // 0 when i == 63: carried in st.reopen
+        closed_last = (i == 63);
+      } else if (((starts | reopen) & bit) != 0) {
+        in_quote = true;
+        open = i;
+        closed_last = false;
+      }
     }
+    if (in_quote) inside |= ~std::uint64_t{0} << open;
   }
-  if (in_quote) inside |= ~std::uint64_t{0} << open;
 
   const std::uint64_t lf = m.lf & valid;
   const std::uint64_t cr = m.cr & valid;
@@ -181,6 +218,10 @@ core::Status BlockSplitter::Finish(std::vector<Block>& out) {
   return core::Status::Ok();
 }
 
+void BlockSplitter::Recycle(std::string buffer) {
+  if (spare_.size() < 2 && buffer.capacity() >= options_.target_bytes) spare_.push_back(std::move(buffer));
+}
+
 void BlockSplitter::MaybeStripBom(bool final) {
   if (!bom_pending_) return;
   if (buf_.size() < kUtf8Bom.size() && !final) {
@@ -197,47 +238,64 @@ void BlockSplitter::MaybeStripBom(bool final) {
 core::Status BlockSplitter::Scan(bool final, std::vector<Block>& out) {
   MaybeStripBom(final);
   if (bom_pending_) return core::Status::Ok();
-  alignas(16) char pad[64];
+  const std::size_t target = options_.target_bytes;
   for (;;) {
-    const std::size_t avail = buf_.size() - scanned_;
-    const char* window = buf_.data() + scanned_;
-    std::size_t len = 64;
-    std::uint64_t valid = ~std::uint64_t{0};
-    bool lf_after = false;
-    if (avail > 64) {
-      lf_after = window[64] == '\n';
-    } else if (final && avail > 0) {
-      std::memset(pad, 0, sizeof pad);
-      std::memcpy(pad, window, avail);
-      window = pad;
-      len = avail;
-      if (len < 64) valid = (std::uint64_t{1} << len) - 1;
-    } else {
-      break;
-    }
-    const WindowResult r = ScanWindow(Classify(window, dialect_.delimiter, dialect_.quote), valid,
-                                      lf_after, state_);
-    if (scanned_ + len >= options_.target_bytes && r.row_ends != 0) {
-      // Cut after the first row end t with scanned_ + t + 1 >= target_bytes.
-      const std::size_t min_t =
-          options_.target_bytes > scanned_ + 1 ? options_.target_bytes - scanned_ - 1 : 0;
-      const std::uint64_t candidates = r.row_ends & (~std::uint64_t{0} << min_t);
-      if (candidates != 0) {
-        const int t = std::countr_zero(candidates);
-        block_records_ += static_cast<std::uint64_t>(std::popcount(r.records & UpTo(t)));
-        block_lines_ += static_cast<std::uint64_t>(std::popcount(r.lines & UpTo(t)));
-        Cut(scanned_ + static_cast<std::size_t>(t) + 1, out);
-        continue;
+    // The hot loop works on locals; they go back to the members below.
+    ScanState st = state_;
+    std::size_t pos = scanned_;
+    std::uint64_t records = block_records_;
+    std::uint64_t lines = block_lines_;
+    std::size_t row_start = row_start_;
+    std::uint64_t row_start_lines = row_start_lines_;
+    std::size_t cut = 0;
+    // One window at `pos`; true (and `cut` set) if the block ends in it.
+    auto step = [&](const char* window, std::size_t len, std::uint64_t valid, bool lf_after) {
+      const WindowResult r = ScanWindow(Classify(window, dialect_.delimiter, dialect_.quote), valid, lf_after, st);
+      if (r.row_ends == 0) {
+        lines += Count(r.lines);
+        return false;
       }
-    }
-    if (r.row_ends != 0) {
+      if (pos + len >= target) {
+        // Cut after the first row end t with pos + t + 1 >= target.
+        const std::size_t min_t = target > pos + 1 ? target - pos - 1 : 0;
+        const std::uint64_t candidates = r.row_ends & (~std::uint64_t{0} << min_t);
+        if (candidates != 0) {
+          const int t = std::countr_zero(candidates);
+          records += Count(r.records & UpTo(t));
+          lines += Count(r.lines & UpTo(t));
+          cut = pos + static_cast<std::size_t>(t) + 1;
+          return true;
+        }
+      }
       const int last = 63 - std::countl_zero(r.row_ends);
-      row_start_ = scanned_ + static_cast<std::size_t>(last) + 1;
-      row_start_lines_ = block_lines_ + static_cast<std::uint64_t>(std::popcount(r.lines & UpTo(last)));
+      row_start = pos + static_cast<std::size_t>(last) + 1;
+      row_start_lines = lines + Count(r.lines & UpTo(last));
+      records += Count(r.records);
+      lines += Count(r.lines);
+      return false;
+    };
+    const char* const data = buf_.data();
+    const std::size_t size = buf_.size();
+    bool cut_found = false;
+    while (size - pos > 64) {  // the byte after the window is known
+      if ((cut_found = step(data + pos, 64, ~std::uint64_t{0}, data[pos + 64] == '\n'))) break;
+      pos += 64;
     }
-    block_records_ += static_cast<std::uint64_t>(std::popcount(r.records));
-    block_lines_ += static_cast<std::uint64_t>(std::popcount(r.lines));
-    scanned_ += len;
+    if (!cut_found && final && size > pos) {  // the last, padded window
+      alignas(16) char pad[64] = {};
+      const std::size_t len = size - pos;
+      std::memcpy(pad, data + pos, len);
+      const std::uint64_t valid = len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+      if (!(cut_found = step(pad, len, valid, false))) pos += len;
+    }
+    state_ = st;
+    scanned_ = pos;
+    block_records_ = records;
+    block_lines_ = lines;
+    row_start_ = row_start;
+    row_start_lines_ = row_start_lines;
+    if (!cut_found) break;
+    Cut(cut, out);
   }
   if (buf_.size() - row_start_ > options_.max_row_bytes) {
     failed_ = core::Status(
@@ -262,11 +320,14 @@ void BlockSplitter::Cut(std::size_t end, std::vector<Block>& out) {
   offset_ += end;
 
   std::string rest;
-  if (end < buf_.size()) {
+  if (!spare_.empty()) {
+    rest = std::move(spare_.back());
+    spare_.pop_back();
+    rest.clear();
+  }
+  if (end < buf_.size() || !finished_) {
     rest.reserve(std::max(options_.target_bytes, buf_.size() - end) + kSlice + 64);
-    rest.assign(buf_, end, std::string::npos);
-  } else if (!finished_) {
-    rest.reserve(options_.target_bytes + kSlice + 64);
+    rest.append(buf_, end, std::string::npos);
   }
   buf_.resize(end);
   if (block.record_count > 0) {  // blocks of blank lines carry nothing

@@ -17,7 +17,7 @@
 // are parsed in. A UTF-8 BOM at the start of the stream is dropped.
 //
 // Memory: the splitter holds only the current partial block (at most
-// target_bytes + 64 KiB + one row). A row longer than `max_row_bytes` (an
+// target_bytes + 64 KiB + one row), plus up to two recycled buffers. A row longer than `max_row_bytes` (an
 // unterminated quote, usually) fails the stream rather than growing without
 // bound. Speed: 64 bytes at a time with SSE2 compares into bit masks; the quote
 // state is resolved per quote character, not per byte.
@@ -67,6 +67,11 @@ class BlockSplitter {
   /// line end) to `out`, if it holds any row.
   core::Status Finish(std::vector<Block>& out);
 
+  /// Hands back the bytes of a block that is done with (see
+  /// ParsedBlock::ReleaseText), so a later block reuses that memory instead of
+  /// faulting in fresh pages. At most two buffers are kept; others are freed.
+  void Recycle(std::string buffer);
+
   /// True once a leading BOM was seen and dropped.
   bool had_bom() const noexcept { return had_bom_; }
   /// Bytes given to Feed so far (BOM included).
@@ -94,6 +99,7 @@ class BlockSplitter {
   Dialect dialect_;
   SplitterOptions options_;
   std::string buf_;              // the current partial block
+  std::vector<std::string> spare_;  // recycled buffers for the next blocks
   std::size_t scanned_ = 0;      // bytes of buf_ already scanned
   ScanState state_;
   std::uint64_t block_records_ = 0;  // records in buf_[0, scanned_)

@@ -318,3 +318,49 @@ TEST(Splitter, UnterminatedQuoteAtTheEndIsOneLastRow) {
 
 }  // namespace
 }  // namespace sluice::csv
+
+namespace sluice::csv {
+namespace {
+
+TEST(Splitter, RecycledBuffersAreReused) {
+  std::string input;
+  for (int i = 0; i < 200; ++i) input += "r" + std::to_string(i) + ",\"x,y\"\n";
+  SplitterOptions so;
+  so.target_bytes = 256;
+  BlockSplitter s(NoHeader(), so);
+  std::vector<Block> blocks;
+  std::string joined;
+  std::uint64_t next = 0;
+  auto consume = [&] {
+    for (Block& b : blocks) {
+      EXPECT_EQ(b.first_record, next);
+      next += b.record_count;
+      ParseOptions po;
+      po.dialect = NoHeader();
+      po.expected_fields = 2;
+      ParsedBlock pb = ParseBlock(std::move(b), po);
+      EXPECT_EQ(pb.row_count(), pb.record_count());
+      for (std::size_t i = 0; i < pb.row_count(); ++i) {
+        joined += std::string(pb.row(i).fields[0]) + "|" + std::string(pb.row(i).fields[1]) + "\n";
+      }
+      std::string text = pb.ReleaseText();
+      EXPECT_EQ(pb.row_count(), 0u);
+      s.Recycle(std::move(text));
+    }
+    blocks.clear();
+  };
+  for (std::size_t pos = 0; pos < input.size(); pos += 100) {
+    ASSERT_TRUE(s.Feed(std::string_view(input).substr(pos, 100), blocks).ok());
+    consume();
+  }
+  ASSERT_TRUE(s.Finish(blocks).ok());
+  consume();
+  EXPECT_EQ(next, 200u);
+  std::string want;
+  for (int i = 0; i < 200; ++i) want += "r" + std::to_string(i) + "|x,y\n";
+  EXPECT_EQ(joined, want);
+  s.Recycle(std::string());  // too small: ignored
+}
+
+}  // namespace
+}  // namespace sluice::csv
