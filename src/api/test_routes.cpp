@@ -5,6 +5,7 @@
 #include <string>
 
 #include "http/exchange.hpp"
+#include "http/simple_handler.hpp"
 #include "uv/uv_handle.hpp"
 
 namespace sluice::api {
@@ -66,9 +67,14 @@ class DelayHandler final : public http::Handler {
 
 void AddTestRoutes(http::Router& router, uv_loop_t* loop) {
   router.Add({"POST", "/v1/_test/echo", "test.echo", http::BodyLimit::kUpload,
-              [] { return std::make_unique<EchoHandler>(); }});
+              [] { return std::make_unique<EchoHandler>(); }, auth::Role::kWrite});
   router.Add({"GET", "/v1/_test/delay", "test.delay", http::BodyLimit::kSmall,
-              [loop] { return std::make_unique<DelayHandler>(loop); }});
+              [loop] { return std::make_unique<DelayHandler>(loop); }, auth::Role::kRead});
+  router.Add({"DELETE", "/v1/_test/admin", "test.admin", http::BodyLimit::kSmall,
+              http::Simple([](http::Exchange& exchange) {
+                exchange.Respond(200, "{\"caller\":\"" + exchange.request().caller + "\"}");
+              }),
+              auth::Role::kAdmin});
 }
 
 }  // namespace sluice::api

@@ -6,6 +6,9 @@
 //                              backpressure); upload-sized body limit.
 //   GET  /v1/_test/delay?ms=N  answers after N ms (an in-flight request for
 //                              shutdown tests).
+//   DELETE /v1/_test/admin     answers {"caller": …}.
+// Their roles (echo: write, delay: read, admin: admin) let the auth tests
+// cover every role against every level.
 #pragma once
 
 #include <uv.h>

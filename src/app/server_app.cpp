@@ -6,8 +6,11 @@
 #include <uv.h>
 
 #include <csignal>
+#include <ctime>
 
 #include "api/health_handlers.hpp"
+#include "api/metrics_route.hpp"
+#include "auth/authenticator.hpp"
 #include "api/test_routes.hpp"
 #include "curl/curl_multi_uv.hpp"
 #include "db/db_pool.hpp"
@@ -16,6 +19,7 @@
 #include "log/logger.hpp"
 #include "loop/sd_notify.hpp"
 #include "loop/work_item.hpp"
+#include "metrics/registry.hpp"
 #include "uv/uv_handle.hpp"
 
 namespace sluice::app {
@@ -34,12 +38,16 @@ class ServerApp {
   void Reload();
   void CloseEverything();
   void SetUpS3();
+  void SetUpMetrics();
+  http::AccessDecision Authorize(const http::Request& request, int role) const;
 
   config::Config config_;
   uv_loop_t loop_{};
   loop::SdNotifier notifier_;
   http::Router router_;
   std::vector<api::ReadinessCheck> checks_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  metrics::Registry metrics_;
   std::unique_ptr<db::DbPool> db_;
   std::unique_ptr<glue::CurlMulti> curl_;
   std::unique_ptr<s3::S3Client> s3_;
@@ -50,6 +58,7 @@ class ServerApp {
   glue::UvHandle<uv_signal_t> sighup_;
   glue::UvHandle<uv_timer_t> watchdog_;
   bool stopping_ = false;
+  int64_t start_time_ = static_cast<int64_t>(std::time(nullptr));
   std::shared_ptr<spdlog::logger> log_ = log::Get("server");
 };
 
@@ -61,10 +70,14 @@ int ServerApp::Run() {
   db_ = std::make_unique<db::DbPool>(&loop_, config_.mariadb);
   checks_.push_back({"mariadb", [this](std::function<void(core::Status)> done) { db_->Ping(std::move(done)); }});
   SetUpS3();
+  authenticator_ = std::make_unique<auth::Authenticator>(config_.auth);
   api::AddHealthRoutes(router_, checks_);
+  api::AddMetricsRoute(router_, metrics_);
   if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
 
   server_ = std::make_unique<http::Server>(&loop_, router_, http::ServerOptions::FromConfig(config_.server));
+  server_->SetAccessPolicy([this](const http::Request& request, int role) { return Authorize(request, role); });
+  SetUpMetrics();
   std::vector<std::string> bound;
   if (auto status = server_->Listen(config_.server.listen, &bound); !status.ok()) {
     log_->error("{}", status.message());
@@ -146,6 +159,68 @@ void ServerApp::CloseEverything() {
   db_->Shutdown([] {});
 }
 
+http::AccessDecision ServerApp::Authorize(const http::Request& request, int role) const {
+  http::AccessDecision decision;
+  auto needed = static_cast<auth::Role>(role);
+  if (needed == auth::Role::kNone) return decision;  // public route
+  auto outcome =
+      authenticator_->Check(request.Header("Authorization"), needed, static_cast<int64_t>(std::time(nullptr)));
+  if (outcome.principal) {
+    decision.role = static_cast<int>(outcome.principal->role);
+    decision.caller = outcome.principal->subject;
+    return decision;
+  }
+  decision.allowed = false;
+  decision.status = outcome.error->status;
+  decision.code = outcome.error->code;
+  decision.message = outcome.error->message;
+  return decision;
+}
+
+void ServerApp::SetUpMetrics() {
+  metrics_.GetGauge("sluice_build_info", "Version of the running binary.", {{"version", SLUICE_VERSION}}).Set(1);
+  server_->SetRequestObserver([this](const http::RequestRecord& r) {
+    std::string status = std::to_string(r.status);
+    std::string route(r.route);
+    metrics_.GetCounter("sluice_http_requests_total", "HTTP requests answered, by route, method and status.",
+                        {{"route", route}, {"method", std::string(r.method)}, {"status", status}})
+        .Inc();
+    metrics_.GetCounter("sluice_http_response_bytes_total", "Response body bytes, by route.", {{"route", route}})
+        .Inc(static_cast<double>(r.bytes));
+    metrics_.GetHistogram("sluice_http_request_duration_seconds", "Time from a request's first byte to its answer.",
+                          {{"route", route}}, metrics::LatencyBuckets())
+        .Observe(r.seconds);
+  });
+  metrics_.AddCollector([this](metrics::Registry& registry) {
+    if (server_) {
+      registry.GetGauge("sluice_http_connections_open", "Client connections open now.")
+          .Set(static_cast<double>(server_->connection_count()));
+      registry.GetGauge("sluice_http_connections_accepted", "Client connections accepted since start.")
+          .Set(static_cast<double>(server_->connections_accepted()));
+    }
+    auto pool = db_->stats();
+    for (auto [state, value] : {std::pair{"in_use", pool.in_use}, std::pair{"idle", pool.idle},
+                                std::pair{"connecting", pool.connecting}, std::pair{"waiting", pool.waiting}}) {
+      registry.GetGauge("sluice_db_pool_connections", "MariaDB pool connections (waiting: callers queued).",
+                        {{"state", state}})
+          .Set(static_cast<double>(value));
+    }
+    size_t rss = 0;
+    if (uv_resident_set_memory(&rss) == 0) {
+      registry.GetGauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+          .Set(static_cast<double>(rss));
+    }
+    uv_rusage_t usage{};
+    if (uv_getrusage(&usage) == 0) {
+      double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+      registry.GetGauge("process_cpu_seconds_total", "User and system CPU time spent, in seconds.").Set(cpu);
+    }
+    registry.GetGauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds.")
+        .Set(static_cast<double>(start_time_));
+  });
+}
+
 void ServerApp::SetUpS3() {
   // A bad [s3] section does not stop the server: /healthz answers and /readyz
   // says what is wrong, so an operator sees it where they look.
@@ -188,8 +263,16 @@ void ServerApp::Reload() {
   if (loaded.config.server.listen != config_.server.listen) {
     log_->warn("reload: [server] listen changed; it takes effect at the next restart");
   }
+  if (loaded.config.auth.tokens.empty() && loaded.config.auth.jwt_secret.empty() &&
+      !AllLoopback(config_.server.listen)) {
+    log_->error("reload: the new conf has no [auth] tokens or jwt_secret while listening beyond loopback; "
+                "keeping the running configuration");
+    notifier_.Notify("READY=1");
+    return;
+  }
   log::Init(loaded.config.log.level, loaded.config.log.format);
   server_->UpdateOptions(http::ServerOptions::FromConfig(loaded.config.server));
+  authenticator_ = std::make_unique<auth::Authenticator>(loaded.config.auth);
   loaded.config.server.listen = config_.server.listen;
   config_ = std::move(loaded.config);
   log_->info("reloaded {}", config_.path);

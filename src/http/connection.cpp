@@ -320,6 +320,7 @@ int Connection::OnHeadersComplete() {
   request.id = (sent_id && IsValidRequestId(*sent_id)) ? std::string(*sent_id) : core::NewUlid();
 
   std::unique_ptr<Handler> handler;
+  bool refuse_early = false;
   std::string route_name = "none";
   uint64_t body_limit = server_.options().limits.max_body_bytes;
   std::string_view target = request.target;
@@ -334,9 +335,21 @@ int Connection::OnHeadersComplete() {
     RouteMatch match = server_.router().Match(request.method, request.path);
     if (match.kind == RouteMatch::Kind::kFound) {
       request.path_params = std::move(match.params);
-      handler = match.route->factory();
       route_name = match.route->name;
       if (match.route->body_limit == BodyLimit::kUpload) body_limit = server_.options().max_upload_bytes;
+      AccessDecision access;
+      if (server_.access_policy()) access = server_.access_policy()(request, static_cast<int>(match.route->role));
+      if (access.allowed) {
+        request.caller_role = access.role;
+        request.caller = std::move(access.caller);
+        handler = match.route->factory();
+      } else {
+        HeaderList headers;
+        if (access.status == 401) headers.emplace_back("WWW-Authenticate", "Bearer");
+        handler = std::make_unique<ErrorHandler>(access.status, access.code, access.message, std::move(headers));
+        // A refused upload is answered at once rather than after its whole body.
+        if (match.route->body_limit == BodyLimit::kUpload) refuse_early = true;
+      }
     } else if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
       handler = std::make_unique<ErrorHandler>(
           405, "method_not_allowed", fmt::format("{} is not allowed on {}", request.method, request.path),
@@ -365,6 +378,10 @@ int Connection::OnHeadersComplete() {
   phase_ = Phase::kBody;
   ArmTimer();
   auto exchange = exchange_;  // keep alive across the handler call
+  if (refuse_early) {
+    exchange->handler_->OnBodyEnd(*exchange);  // the ErrorHandler answers now; the body is not read
+    return HPE_OK;
+  }
   exchange->handler_->OnRequest(*exchange);
   if (closing_ || phase_ == Phase::kLingering) return HPE_USER;
   if (expect && !exchange->responded() && exchange_->request().http_minor >= 1) {
@@ -595,6 +612,7 @@ void Connection::RespondEarly(int status, std::string_view code, std::string mes
   } else {
     log::Get("access")->info("- {} {} {}B 0ms peer={} ({})", url_.empty() ? "-" : url_, status, response_bytes_,
                              peer_, code);
+    server_.ObserveRequest({"none", "-", status, response_bytes_, 0});
   }
   BeginLingeringClose();
 }
@@ -685,6 +703,7 @@ void Connection::LogAccess(const Exchange& exchange) {
   if (target.size() > 512) target = target.substr(0, 512);
   log::Get("access")->info("{} {} {} {}B {:.2f}ms req={} route={} peer={}", request.method, target,
                            exchange.status(), response_bytes_, millis, request.id, exchange.route_name_, peer_);
+  server_.ObserveRequest({exchange.route_name_, request.method, exchange.status(), response_bytes_, millis / 1000});
 }
 
 // ---------------------------------------------------------------- Exchange

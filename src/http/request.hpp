@@ -41,6 +41,8 @@ struct Request {
   int http_minor = 1;
   std::optional<uint64_t> content_length;
   bool chunked = false;
+  int caller_role = 0;       ///< the authenticated caller's auth::Role (0 = none/public)
+  std::string caller;        ///< who: "token:2", a JWT's sub, or "anonymous"
 
   /// First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/role.hpp"
 #include "http/request.hpp"
 
 namespace sluice::http {
@@ -31,6 +32,7 @@ struct Route {
   std::string name;       ///< stable label for logs and metrics, e.g. "uploads.get"
   BodyLimit body_limit = BodyLimit::kSmall;
   HandlerFactory factory;
+  auth::Role role = auth::Role::kNone;  ///< the least role a caller needs; kNone = public
 };
 
 struct RouteMatch {

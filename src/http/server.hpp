@@ -28,6 +28,28 @@ namespace sluice::http {
 
 class Connection;
 
+/// Outcome of the access check a Server runs on every routed request.
+struct AccessDecision {
+  bool allowed = true;
+  int role = 0;              ///< auth::Role of the caller when allowed
+  std::string caller;
+  int status = 0;            ///< 401 or 403 when refused
+  std::string code;
+  std::string message;
+};
+/// Decides whether `request` may use a route needing `role` (auth::Role).
+using AccessPolicy = std::function<AccessDecision(const Request& request, int role)>;
+
+/// One finished request, for metrics.
+struct RequestRecord {
+  std::string_view route;    ///< route name, "none" when unrouted
+  std::string_view method;
+  int status = 0;
+  uint64_t bytes = 0;        ///< response body bytes
+  double seconds = 0;        ///< first byte of the request → response queued
+};
+using RequestObserver = std::function<void(const RequestRecord&)>;
+
 struct ServerOptions {
   RequestLimits limits;                 ///< max_body_bytes applies to BodyLimit::kSmall routes
   uint64_t max_upload_bytes = 0;        ///< BodyLimit::kUpload routes; 0 = no limit
@@ -51,6 +73,16 @@ class Server {
   core::Status Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound);
   /// New limits and timeouts for requests that start from now on (SIGHUP).
   void UpdateOptions(const ServerOptions& options) { options_ = options; }
+  /// Installs the access check (none = everything allowed).
+  void SetAccessPolicy(AccessPolicy policy) { access_policy_ = std::move(policy); }
+  const AccessPolicy& access_policy() const { return access_policy_; }
+  /// Installs the per-request observer (metrics).
+  void SetRequestObserver(RequestObserver observer) { request_observer_ = std::move(observer); }
+  void ObserveRequest(const RequestRecord& record) const {
+    if (request_observer_) request_observer_(record);
+  }
+  /// Connections accepted since start.
+  uint64_t connections_accepted() const { return next_connection_id_ - 1; }
   /// Graceful stop; `done` runs once every connection is closed.
   void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
@@ -88,6 +120,8 @@ class Server {
   glue::UvHandle<uv_timer_t> grace_timer_;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
+  AccessPolicy access_policy_;
+  RequestObserver request_observer_;
 };
 
 }  // namespace sluice::http
