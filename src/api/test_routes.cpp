@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "core/json_writer.hpp"
 #include "http/exchange.hpp"
 #include "http/simple_handler.hpp"
 #include "uv/uv_handle.hpp"
@@ -66,6 +67,17 @@ class DelayHandler final : public http::Handler {
 }  // namespace
 
 void AddTestRoutes(http::Router& router, uv_loop_t* loop) {
+  router.Add({"GET", "/v1/_test/routes", "test.routes", http::BodyLimit::kSmall,
+              http::Simple([&router](http::Exchange& exchange) {
+                core::JsonWriter w;
+                w.BeginArray();
+                for (const auto& route : router.routes()) {
+                  w.BeginObject().Key("method").String(route.method).Key("pattern").String(route.pattern);
+                  w.Key("role").String(auth::RoleName(route.role)).EndObject();
+                }
+                w.EndArray();
+                exchange.Respond(200, std::move(w).str());
+              })});
   router.Add({"POST", "/v1/_test/echo", "test.echo", http::BodyLimit::kUpload,
               [] { return std::make_unique<EchoHandler>(); }, auth::Role::kWrite});
   router.Add({"GET", "/v1/_test/delay", "test.delay", http::BodyLimit::kSmall,

@@ -7,6 +7,8 @@
 //   GET  /v1/_test/delay?ms=N  answers after N ms (an in-flight request for
 //                              shutdown tests).
 //   DELETE /v1/_test/admin     answers {"caller": …}.
+//   GET  /v1/_test/routes      every mounted route (method, pattern, role), so
+//                              a test can check /openapi.json documents them.
 // Their roles (echo: write, delay: read, admin: admin) let the auth tests
 // cover every role against every level.
 #pragma once

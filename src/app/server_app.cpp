@@ -10,6 +10,7 @@
 
 #include "api/health_handlers.hpp"
 #include "api/metrics_route.hpp"
+#include "api/openapi_route.hpp"
 #include "auth/authenticator.hpp"
 #include "api/test_routes.hpp"
 #include "curl/curl_multi_uv.hpp"
@@ -73,6 +74,7 @@ int ServerApp::Run() {
   authenticator_ = std::make_unique<auth::Authenticator>(config_.auth);
   api::AddHealthRoutes(router_, checks_);
   api::AddMetricsRoute(router_, metrics_);
+  api::AddOpenApiRoute(router_);
   if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
 
   server_ = std::make_unique<http::Server>(&loop_, router_, http::ServerOptions::FromConfig(config_.server));
