@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -346,6 +347,20 @@ void MysqlConnection::FinishConnect(core::Status status) {
 
 void MysqlConnection::Query(std::string sql, QueryCallback done) {
   if (busy()) Die("Query() while another operation is in flight");
+  StartQuery(std::move(sql), std::move(done));
+}
+
+void MysqlConnection::LoadDataLocal(std::string sql, std::shared_ptr<const std::string> data, QueryCallback done) {
+  if (busy()) Die("LoadDataLocal() while another operation is in flight");
+  infile_ = InfileSource{data != nullptr ? std::move(data) : std::make_shared<const std::string>(), 0, false};
+  if (mysql_ != nullptr && state_ == State::kIdle) {
+    mysql_set_local_infile_handler(mysql_.get(), &OnInfileInit, &OnInfileRead, &OnInfileEnd, &OnInfileError,
+                                   &infile_);
+  }
+  StartQuery(std::move(sql), std::move(done));
+}
+
+void MysqlConnection::StartQuery(std::string sql, QueryCallback done) {
   StartScope scope(*this);
   sql_ = std::move(sql);
   query_cb_ = std::move(done);
@@ -414,12 +429,57 @@ void MysqlConnection::FinishQuery(core::Result<QueryResult> result) {
   if (state_ == State::kQuery || state_ == State::kStoreResult || state_ == State::kNextResult) {
     state_ = State::kIdle;
   }
+  EndInfile();
   auto callback = std::move(query_cb_);
   query_cb_ = nullptr;
   result_ = QueryResult{};
   Deliver([callback = std::move(callback), result = std::move(result)]() mutable {
     if (callback) callback(std::move(result));
   });
+}
+
+// ---- LOAD DATA LOCAL INFILE from memory -------------------------------------
+// These four run inside the connector, on its coroutine stack: no allocation,
+// no logging, no calls out — a bounds check and a memcpy.
+
+int MysqlConnection::OnInfileInit(void** info, const char*, void* userdata) noexcept {
+  auto* source = static_cast<InfileSource*>(userdata);
+  if (source == nullptr || source->opened || source->data == nullptr) {
+    *info = nullptr;  // OnInfileError reports the refusal
+    return 1;
+  }
+  source->opened = true;
+  source->offset = 0;
+  *info = source;
+  return 0;
+}
+
+int MysqlConnection::OnInfileRead(void* info, char* buffer, unsigned int length) noexcept {
+  auto* source = static_cast<InfileSource*>(info);
+  if (source == nullptr) return -1;
+  size_t left = source->data->size() - source->offset;
+  size_t count = std::min<size_t>(left, length);
+  std::memcpy(buffer, source->data->data() + source->offset, count);
+  source->offset += count;
+  return static_cast<int>(count);
+}
+
+void MysqlConnection::OnInfileEnd(void*) noexcept {}
+
+int MysqlConnection::OnInfileError(void* info, char* buffer, unsigned int length) noexcept {
+  const char* text = info == nullptr ? "LOAD DATA LOCAL INFILE refused: the in-memory source was already sent"
+                                     : "LOAD DATA LOCAL INFILE: reading the in-memory source failed";
+  std::snprintf(buffer, length, "%s", text);
+  return CR_UNKNOWN_ERROR;
+}
+
+void MysqlConnection::EndInfile() {
+  if (infile_.data == nullptr) return;
+  infile_ = InfileSource{};
+  if (mysql_ != nullptr) {
+    mysql_set_local_infile_handler(mysql_.get(), &RefuseInfileInit, &RefuseInfileRead, &RefuseInfileEnd,
+                                   &RefuseInfileError, nullptr);
+  }
 }
 
 // ---- Close -----------------------------------------------------------------
@@ -518,6 +578,8 @@ bool MysqlConnection::Advance() {
         result_.affected_rows = mysql_affected_rows(mysql);
         result_.insert_id = mysql_insert_id(mysql);
         result_.warnings = mysql_warning_count(mysql);
+        const char* info = mysql_info(mysql);
+        if (info != nullptr) result_.info = info;
       }
       return AfterResult();
     case State::kStoreResult:

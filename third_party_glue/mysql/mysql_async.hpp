@@ -35,8 +35,11 @@
 //    IsConnectionLost() tells a dead connection (2006, 2013, killed) from a
 //    failed statement; after one, broken() is true and the connection is done.
 //  - LOAD DATA LOCAL INFILE is enabled, but the default handler refuses every
-//    file: sluice feeds LOCAL INFILE from memory only, by installing its own
-//    handler through native_handle() for the statement that needs it.
+//    file: sluice feeds LOCAL INFILE from memory only. LoadDataLocal() installs
+//    a handler serving one in-memory buffer for its one statement (whatever
+//    file name the server asks for, and only once), then puts the refusing
+//    handler back. The handler runs on the connector's coroutine stack
+//    (MYSQL_OPT_NONBLOCK), so it is a bounds check and a memcpy, nothing more.
 #pragma once
 
 #include <mysql.h>
@@ -45,6 +48,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +71,9 @@ struct QueryResult {
   uint64_t affected_rows = 0;           ///< rows changed, or rows returned for a result set
   uint64_t insert_id = 0;               ///< first AUTO_INCREMENT value of the last INSERT
   unsigned warnings = 0;                ///< warning count of the statement
+  /// mysql_info() of a statement without a result set ("Records: 3
+  /// Deleted: 0 Skipped: 0 Warnings: 0" for LOAD DATA), empty when none.
+  std::string info;
 };
 
 /// True when `status` says the connection itself is gone (server gone away or
@@ -118,6 +125,14 @@ class MysqlConnection {
   /// mysql_store_result). A failed statement leaves the connection usable;
   /// a lost connection makes broken() true.
   void Query(std::string sql, QueryCallback done);
+
+  /// Runs `sql`, a `LOAD DATA LOCAL INFILE '<any name>' INTO TABLE …`
+  /// statement, serving `data` as the file's contents from memory (see Rules).
+  /// The connection holds `data` until the callback runs. affected_rows is the
+  /// number of rows loaded; warnings counts values the server altered or rows
+  /// it skipped (LOCAL implies IGNORE), so a careful caller checks it. If the
+  /// server asks for a file when `data` has already been sent, it is refused.
+  void LoadDataLocal(std::string sql, std::shared_ptr<const std::string> data, QueryCallback done);
 
   /// Says goodbye (COM_QUIT) and closes the socket without blocking. Also fine
   /// on a connection that never connected, failed or broke.
@@ -181,6 +196,7 @@ class MysqlConnection {
   void FinishConnect(core::Status status);
 
   // Query steps.
+  void StartQuery(std::string sql, QueryCallback done);
   bool OnResultSet();
   bool AfterResult();
   bool FailQuery(core::Status status);
@@ -199,6 +215,19 @@ class MysqlConnection {
   static void OnWaitTimer(uv_timer_t* handle) noexcept;
   static void OnOpTimer(uv_timer_t* handle) noexcept;
   static void OnGetAddrInfo(uv_getaddrinfo_t* req, int status, struct addrinfo* result) noexcept;
+
+  /// The in-memory file of the LoadDataLocal() in flight: the userdata of the
+  /// LOCAL INFILE handler (this object's address is stable).
+  struct InfileSource {
+    std::shared_ptr<const std::string> data;
+    size_t offset = 0;
+    bool opened = false;  ///< the server asked once: a second request is refused
+  };
+  static int OnInfileInit(void** info, const char* filename, void* userdata) noexcept;
+  static int OnInfileRead(void* info, char* buffer, unsigned int length) noexcept;
+  static void OnInfileEnd(void* info) noexcept;
+  static int OnInfileError(void* info, char* buffer, unsigned int length) noexcept;
+  void EndInfile();
 
   uv_loop_t* loop_;
   MysqlPtr mysql_;
@@ -232,6 +261,7 @@ class MysqlConnection {
   MYSQL_RES* res_ret_ = nullptr;
 
   CloseCallback close_cb_;
+  InfileSource infile_;
 };
 
 }  // namespace sluice::glue
