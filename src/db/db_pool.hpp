@@ -116,6 +116,10 @@ class DbPool {
 
   /// The current counts.
   PoolStats stats() const noexcept;
+  /// The most connections it opens at once ([mariadb] pool_size).
+  size_t capacity() const noexcept { return capacity_; }
+  /// The loop it runs on.
+  uv_loop_t* loop() const noexcept { return loop_; }
 
  private:
   friend class Lease;

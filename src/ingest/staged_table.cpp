@@ -1,0 +1,363 @@
+// StagedTable's statements and their order (see staged_table.hpp). Each step
+// is one statement on the pool; the append transaction runs its statements on
+// one Lease held by a small shared state (AppendTx) that every callback of the
+// chain captures. Errors from the server keep their kDb code; the mode checks
+// produce kConflict (create over an existing table) and kInvalid (append with
+// other columns) so the API can answer 409 and 400/422.
+#include "ingest/staged_table.hpp"
+
+#include <errmsg.h>
+#include <fmt/format.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "db/sql_quote.hpp"
+#include "ingest/defer.hpp"
+#include "log/logger.hpp"
+
+namespace sluice::ingest {
+namespace {
+
+core::Status TableExists(std::string_view table) {
+  return {core::ErrorDomain::kConflict, ER_TABLE_EXISTS_ERROR,
+          fmt::format("table '{}' already exists (mode=create; use mode=replace or mode=append)", table)};
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+/// The one-transaction append: state shared by every step's callback.
+struct AppendTx {
+  db::Lease lease;
+  std::uint64_t rows_loaded = 0;
+  std::uint64_t offset = 0;
+};
+
+}  // namespace
+
+std::string_view PublishModeName(PublishMode mode) {
+  switch (mode) {
+    case PublishMode::kCreate: return "create";
+    case PublishMode::kReplace: return "replace";
+    case PublishMode::kAppend: return "append";
+  }
+  return "create";
+}
+
+core::Result<PublishMode> ParsePublishMode(std::string_view text) {
+  if (text == "create") return PublishMode::kCreate;
+  if (text == "replace") return PublishMode::kReplace;
+  if (text == "append") return PublishMode::kAppend;
+  return core::Status::Invalid(fmt::format("mode '{}': expected create, replace or append", text));
+}
+
+std::shared_ptr<StagedTable> StagedTable::Create(db::DbPool& pool, StagedTableSpec spec) {
+  return std::shared_ptr<StagedTable>(new StagedTable(pool, std::move(spec)));
+}
+
+StagedTable::StagedTable(db::DbPool& pool, StagedTableSpec spec)
+    : pool_(pool), spec_(std::move(spec)), staging_(db::StagingTableName(spec_.upload_id)) {}
+
+// ---- Prepare -----------------------------------------------------------------
+
+void StagedTable::Prepare(StatusCallback done) {
+  core::Status status = db::ValidateTableName(spec_.table);
+  if (status.ok()) status = db::CheckColumns(spec_.columns);
+  if (status.ok() && spec_.upload_id.empty()) status = core::Status::Invalid("an upload id is required");
+  if (!status.ok()) {
+    Defer(pool_.loop(), [status = std::move(status), done = std::move(done)] { done(status); });
+    return;
+  }
+  std::string sql =
+      "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ";
+  db::AppendString(sql, spec_.table);
+  sql += " ORDER BY ORDINAL_POSITION";
+  pool_.Query(std::move(sql), [self = shared_from_this(), done = std::move(done)](
+                                  core::Result<glue::QueryResult> result) mutable {
+    self->OnTargetColumns(std::move(result), std::move(done));
+  });
+}
+
+void StagedTable::OnTargetColumns(core::Result<glue::QueryResult> result, StatusCallback done) {
+  if (!result) {
+    done(result.error());
+    return;
+  }
+  // information_schema may match names without case; the table is the exact one.
+  std::vector<std::pair<std::string, std::string>> target;  // {name, type}
+  for (const auto& row : result->rows) {
+    if (row.size() < 3 || !row[0] || !row[1] || !row[2] || *row[0] != spec_.table) continue;
+    target.emplace_back(*row[1], *row[2]);
+  }
+  target_exists_ = !target.empty();
+  columns_ = spec_.columns;
+  for (auto& column : columns_) column.sql_type = db::SqlTypeText(*db::ParseSqlType(column.sql_type));
+
+  if (target_exists_ && spec_.mode == PublishMode::kCreate) {
+    done(TableExists(spec_.table));
+    return;
+  }
+  if (target_exists_ && spec_.mode == PublishMode::kAppend) {
+    if (target.front().first != db::kRowColumn) {
+      done(core::Status::Invalid(
+          fmt::format("table '{}' has no `_row` key first: sluice appends only to tables it made", spec_.table)));
+      return;
+    }
+    target.erase(target.begin());
+    std::vector<std::string> not_in_table;
+    std::vector<bool> matched(target.size(), false);
+    for (auto& column : columns_) {
+      auto it = std::find_if(target.begin(), target.end(),
+                             [&](const auto& t) { return db::SameColumnName(t.first, column.name); });
+      if (it == target.end()) {
+        not_in_table.push_back(column.name);
+        continue;
+      }
+      matched[static_cast<std::size_t>(it - target.begin())] = true;
+      auto type = db::ParseSqlType(it->second);
+      if (!type) {
+        done(core::Status::Invalid(fmt::format("table '{}', column '{}': type {} is not one sluice loads",
+                                               spec_.table, it->first, it->second)));
+        return;
+      }
+      column = db::ColumnDef{it->first, db::SqlTypeText(*type)};
+    }
+    std::vector<std::string> missing;
+    for (std::size_t i = 0; i < target.size(); ++i) {
+      if (!matched[i]) missing.push_back(target[i].first);
+    }
+    if (!not_in_table.empty() || !missing.empty()) {
+      std::string detail;
+      if (!not_in_table.empty()) detail += fmt::format("not in the table: {}", Join(not_in_table));
+      if (!missing.empty()) {
+        if (!detail.empty()) detail += "; ";
+        detail += fmt::format("missing from the file: {}", Join(missing));
+      }
+      done(core::Status::Invalid(
+          fmt::format("mode=append: the file's columns do not match table '{}' ({})", spec_.table, detail)));
+      return;
+    }
+  }
+  CreateStaging(std::move(done));
+}
+
+void StagedTable::CreateStaging(StatusCallback done) {
+  auto sql = db::CreateTableSql(staging_, columns_);
+  if (!sql) {
+    done(sql.error());
+    return;
+  }
+  pool_.Query(std::move(*sql), [self = shared_from_this(), done = std::move(done)](
+                                   core::Result<glue::QueryResult> result) {
+    if (!result) {
+      done(result.error());
+      return;
+    }
+    self->prepared_ = true;
+    done(core::Status::Ok());
+  });
+}
+
+// ---- Publish -----------------------------------------------------------------
+
+void StagedTable::Publish(std::uint64_t rows_loaded, PublishCallback done) {
+  if (!prepared_) {
+    Defer(pool_.loop(), [done = std::move(done)] {
+      done(core::Status::Internal("Publish() before a successful Prepare()"));
+    });
+    return;
+  }
+  if (!target_exists_ || spec_.mode == PublishMode::kCreate) {
+    PublishByRename(rows_loaded, std::move(done));
+  } else if (spec_.mode == PublishMode::kReplace) {
+    PublishReplace(rows_loaded, std::move(done));
+  } else {
+    PublishAppend(rows_loaded, std::move(done));
+  }
+}
+
+void StagedTable::PublishByRename(std::uint64_t rows_loaded, PublishCallback done) {
+  std::string sql = "RENAME TABLE ";
+  db::AppendIdentifier(sql, staging_);
+  sql += " TO ";
+  db::AppendIdentifier(sql, spec_.table);
+  pool_.Query(std::move(sql), [self = shared_from_this(), rows_loaded, done = std::move(done)](
+                                  core::Result<glue::QueryResult> result) mutable {
+    if (!result) {
+      bool exists = result.error().code() == ER_TABLE_EXISTS_ERROR;
+      if (exists && self->spec_.mode == PublishMode::kReplace) {  // created meanwhile: swap it out instead
+        self->target_exists_ = true;
+        self->PublishReplace(rows_loaded, std::move(done));
+        return;
+      }
+      if (exists && self->spec_.mode == PublishMode::kAppend) {  // created meanwhile: append to it
+        self->FailPublish(core::Status(core::ErrorDomain::kConflict, ER_TABLE_EXISTS_ERROR,
+                                       fmt::format("table '{}' was created by someone else during the append; "
+                                                   "nothing was changed, try again",
+                                                   self->spec_.table)),
+                          std::move(done));
+        return;
+      }
+      self->FailPublish(exists ? TableExists(self->spec_.table) : result.error(), std::move(done));
+      return;
+    }
+    PublishResult published;
+    published.rows_added = rows_loaded;
+    published.created = true;
+    done(published);
+  });
+}
+
+void StagedTable::PublishReplace(std::uint64_t rows_loaded, PublishCallback done) {
+  std::string old = db::ReplacedTableName(spec_.upload_id);
+  std::string sql = "RENAME TABLE ";
+  db::AppendIdentifier(sql, spec_.table);
+  sql += " TO ";
+  db::AppendIdentifier(sql, old);
+  sql += ", ";
+  db::AppendIdentifier(sql, staging_);
+  sql += " TO ";
+  db::AppendIdentifier(sql, spec_.table);
+  pool_.Query(std::move(sql), [self = shared_from_this(), rows_loaded, old, done = std::move(done)](
+                                  core::Result<glue::QueryResult> result) mutable {
+    if (!result) {
+      if (result.error().code() == ER_NO_SUCH_TABLE) {  // the target vanished meanwhile: plain rename
+        self->target_exists_ = false;
+        self->PublishByRename(rows_loaded, std::move(done));
+        return;
+      }
+      self->FailPublish(result.error(), std::move(done));
+      return;
+    }
+    // The new rows are live. Dropping the old table is housekeeping: a failure
+    // is logged and the catalog's start-up sweep removes what is left.
+    self->pool_.Query(db::DropTableSql(old), [old, rows_loaded, done = std::move(done)](
+                                                 core::Result<glue::QueryResult> dropped) {
+      if (!dropped) log::Get("ingest")->warn("replace: dropping {} failed: {}", old, dropped.error().message());
+      PublishResult published;
+      published.rows_added = rows_loaded;
+      published.replaced = true;
+      done(published);
+    });
+  });
+}
+
+void StagedTable::PublishAppend(std::uint64_t rows_loaded, PublishCallback done) {
+  pool_.Acquire([self = shared_from_this(), rows_loaded, done = std::move(done)](
+                    core::Result<db::Lease> lease) mutable {
+    if (!lease) {
+      self->FailPublish(lease.error(), std::move(done));
+      return;
+    }
+    auto tx = std::make_shared<AppendTx>();
+    tx->lease = std::move(lease).value();
+    tx->rows_loaded = rows_loaded;
+
+    // Any failure inside the transaction: ROLLBACK on the same connection
+    // (harmless if it broke), then drop the staging table and report.
+    auto fail = [self, tx, done](core::Status status) mutable {
+      (*tx->lease).Query("ROLLBACK", [self, tx, status = std::move(status),
+                                      done = std::move(done)](core::Result<glue::QueryResult>) mutable {
+        tx->lease.Release();
+        self->FailPublish(std::move(status), std::move(done));
+      });
+    };
+
+    std::string lock_sql = "SELECT COALESCE(MAX(";
+    db::AppendIdentifier(lock_sql, db::kRowColumn);
+    lock_sql += "), 0) FROM ";
+    db::AppendIdentifier(lock_sql, self->spec_.table);
+    lock_sql += " FOR UPDATE";
+
+    std::string insert_sql = "INSERT INTO ";
+    db::AppendIdentifier(insert_sql, self->spec_.table);
+    insert_sql += " (";
+    db::AppendIdentifier(insert_sql, db::kRowColumn);
+    std::string select_list;
+    for (const auto& column : self->columns_) {
+      insert_sql += ", ";
+      db::AppendIdentifier(insert_sql, column.name);
+      select_list += ", ";
+      db::AppendIdentifier(select_list, column.name);
+    }
+    insert_sql += ") SELECT ";
+    db::AppendIdentifier(insert_sql, db::kRowColumn);
+    insert_sql += " + {}";  // the offset, known after the lock
+    insert_sql += select_list;
+    insert_sql += " FROM ";
+    db::AppendIdentifier(insert_sql, self->staging_);
+    insert_sql += " ORDER BY ";
+    db::AppendIdentifier(insert_sql, db::kRowColumn);
+
+    (*tx->lease).Query("START TRANSACTION", [self, tx, fail, done, lock_sql = std::move(lock_sql),
+                                             insert_sql = std::move(insert_sql)](
+                                                core::Result<glue::QueryResult> begun) mutable {
+      if (!begun) return fail(begun.error());
+      (*tx->lease).Query(std::move(lock_sql), [self, tx, fail, done, insert_sql = std::move(insert_sql)](
+                                                  core::Result<glue::QueryResult> locked) mutable {
+        if (!locked) return fail(locked.error());
+        if (locked->rows.size() != 1 || locked->rows[0].empty() || !locked->rows[0][0]) {
+          return fail(core::Status::Internal("append: MAX(_row) returned no value"));
+        }
+        const std::string& max = *locked->rows[0][0];
+        auto [end, ec] = std::from_chars(max.data(), max.data() + max.size(), tx->offset);
+        if (ec != std::errc() || end != max.data() + max.size()) {
+          return fail(core::Status::Internal(fmt::format("append: MAX(_row) returned '{}'", max)));
+        }
+        // fmt would read the identifiers' braces; put the number in by hand.
+        auto at = insert_sql.find(" + {}");
+        insert_sql.replace(at, 5, fmt::format(" + {}", tx->offset));
+        (*tx->lease).Query(std::move(insert_sql), [self, tx, fail, done](
+                                                      core::Result<glue::QueryResult> inserted) mutable {
+          if (!inserted) return fail(inserted.error());
+          if (inserted->affected_rows != tx->rows_loaded) {
+            return fail({core::ErrorDomain::kDb, 0,
+                         fmt::format("append: copied {} rows, the staging table should hold {}",
+                                     inserted->affected_rows, tx->rows_loaded)});
+          }
+          (*tx->lease).Query("COMMIT", [self, tx, fail, done](core::Result<glue::QueryResult> committed) mutable {
+            if (!committed) return fail(committed.error());
+            tx->lease.Release();
+            PublishResult published;
+            published.rows_added = tx->rows_loaded;
+            published.row_offset = tx->offset;
+            self->Discard([published, done](core::Status dropped) {
+              if (!dropped.ok()) log::Get("ingest")->warn("append: dropping the staging table failed: {}",
+                                                          dropped.message());
+              done(published);
+            });
+          });
+        });
+      });
+    });
+  });
+}
+
+void StagedTable::FailPublish(core::Status status, PublishCallback done) {
+  Discard([status = std::move(status), done = std::move(done)](core::Status dropped) {
+    if (!dropped.ok()) log::Get("ingest")->warn("dropping the staging table failed: {}", dropped.message());
+    done(status);
+  });
+}
+
+// ---- Discard -----------------------------------------------------------------
+
+void StagedTable::Discard(StatusCallback done) {
+  pool_.Query(db::DropTableSql(staging_), [self = shared_from_this(), done = std::move(done)](
+                                              core::Result<glue::QueryResult> result) {
+    if (result) self->prepared_ = false;
+    if (done) done(result ? core::Status::Ok() : result.error());
+  });
+}
+
+}  // namespace sluice::ingest
