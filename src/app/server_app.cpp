@@ -53,6 +53,7 @@ class ServerApp {
   std::unique_ptr<glue::CurlMulti> curl_;
   std::unique_ptr<s3::S3Client> s3_;
   core::Status s3_setup_error_;
+  std::unique_ptr<glue::TlsContext> tls_context_;
   std::unique_ptr<http::Server> server_;
   glue::UvHandle<uv_signal_t> sigterm_;
   glue::UvHandle<uv_signal_t> sigint_;
@@ -81,7 +82,17 @@ int ServerApp::Run() {
   server_->SetAccessPolicy([this](const http::Request& request, int role) { return Authorize(request, role); });
   SetUpMetrics();
   std::vector<std::string> bound;
-  if (auto status = server_->Listen(config_.server.listen, &bound); !status.ok()) {
+  core::Status status = server_->Listen(config_.server.listen, &bound);
+  if (status.ok() && !config_.server.tls_listen.empty()) {
+    auto context = glue::TlsContext::Load(config_.server.tls_cert, config_.server.tls_key);
+    if (context) {
+      tls_context_ = std::move(context.value());
+      status = server_->Listen(config_.server.tls_listen, &bound, tls_context_.get());
+    } else {
+      status = context.error();
+    }
+  }
+  if (!status.ok()) {
     log_->error("{}", status.message());
     server_.reset();
     db_->Shutdown([] {});
@@ -262,11 +273,13 @@ void ServerApp::Reload() {
     notifier_.Notify("READY=1");
     return;
   }
-  if (loaded.config.server.listen != config_.server.listen) {
-    log_->warn("reload: [server] listen changed; it takes effect at the next restart");
+  if (loaded.config.server.listen != config_.server.listen ||
+      loaded.config.server.tls_listen != config_.server.tls_listen ||
+      loaded.config.server.tls_cert != config_.server.tls_cert || loaded.config.server.tls_key != config_.server.tls_key) {
+    log_->warn("reload: [server] listen/tls_* changed; that takes effect at the next restart");
   }
   if (loaded.config.auth.tokens.empty() && loaded.config.auth.jwt_secret.empty() &&
-      !AllLoopback(config_.server.listen)) {
+      (!AllLoopback(config_.server.listen) || !AllLoopback(config_.server.tls_listen))) {
     log_->error("reload: the new conf has no [auth] tokens or jwt_secret while listening beyond loopback; "
                 "keeping the running configuration");
     notifier_.Notify("READY=1");
@@ -276,6 +289,9 @@ void ServerApp::Reload() {
   server_->UpdateOptions(http::ServerOptions::FromConfig(loaded.config.server));
   authenticator_ = std::make_unique<auth::Authenticator>(loaded.config.auth);
   loaded.config.server.listen = config_.server.listen;
+  loaded.config.server.tls_listen = config_.server.tls_listen;
+  loaded.config.server.tls_cert = config_.server.tls_cert;
+  loaded.config.server.tls_key = config_.server.tls_key;
   config_ = std::move(loaded.config);
   log_->info("reloaded {}", config_.path);
   notifier_.Notify("READY=1");
@@ -294,7 +310,8 @@ bool AllLoopback(const std::vector<config::ListenAddress>& addresses) {
 
 int RunServer(config::Config config) {
   log::Init(config.log.level, config.log.format);
-  if (config.auth.tokens.empty() && config.auth.jwt_secret.empty() && !AllLoopback(config.server.listen)) {
+  if (config.auth.tokens.empty() && config.auth.jwt_secret.empty() &&
+      (!AllLoopback(config.server.listen) || !AllLoopback(config.server.tls_listen))) {
     log::Get("server")->error(
         "refusing to listen on a non-loopback address with no [auth] tokens or jwt_secret configured: "
         "anyone could read and load data. Set [auth] tokens, or listen on 127.0.0.1");

@@ -268,6 +268,10 @@ void CrossCheck(Pass& pass) {
            fmt::format("[server] memory_budget {} is below [s3] part_size {}", FormatSize(c.server.memory_budget),
                        FormatSize(c.s3.part_size)));
   }
+  if (!c.server.tls_listen.empty() && (c.server.tls_cert.empty() || c.server.tls_key.empty()) &&
+      clean({{"server", "tls_listen"}, {"server", "tls_cert"}, {"server", "tls_key"}})) {
+    report(where("server", "tls_listen"), "[server] tls_listen needs both tls_cert and tls_key");
+  }
   if (c.mariadb.host.empty() && c.mariadb.socket.empty() && clean({{"mariadb", "host"}, {"mariadb", "socket"}})) {
     report(where("mariadb", "host"), "[mariadb] host is empty and no socket is set");
   }

@@ -47,6 +47,9 @@ struct ServerConfig {
   Millis idle_timeout{60000};               ///< no bytes while waiting for some
   Millis shutdown_grace{30000};             ///< in-flight requests get this long
   bool test_routes = false;                 ///< mount /v1/_test/* (test suite only)
+  std::vector<ListenAddress> tls_listen;    ///< HTTPS addresses (empty = no TLS listener)
+  std::string tls_cert;                     ///< PEM certificate chain for tls_listen
+  std::string tls_key;                      ///< PEM private key for tls_listen
 };
 
 struct MariadbConfig {

@@ -136,6 +136,23 @@ Codec Text(S Config::*section, std::string S::*member, TextCheck check = nullptr
           [field](const Config& config) { return field(config); }};
 }
 
+/// tls_listen: like listen, but empty means "no TLS listener".
+Codec TlsListen() {
+  return {[](Config& config, std::string_view value, std::string& error) {
+            config.server.tls_listen.clear();
+            if (value.empty()) return true;
+            return ParseListen(value, config.server.tls_listen, error);
+          },
+          [](const Config& config) {
+            std::string text;
+            for (const ListenAddress& address : config.server.tls_listen) {
+              if (!text.empty()) text += ",";
+              text += FormatListen(address);
+            }
+            return text;
+          }};
+}
+
 Codec Listen() {
   return {[](Config& config, std::string_view value, std::string& error) {
             return ParseListen(value, config.server.listen, error);
@@ -295,6 +312,10 @@ std::vector<Option> BuildTable() {
       Duration(&C::server, &Srv::shutdown_grace, Millis(0), kHour));
   add("server", "test_routes", "false", "mount /v1/_test/* (the test suite only; never in production)",
       Bool(&C::server, &Srv::test_routes));
+  add("server", "tls_listen", "", "HTTPS host:port list; empty = no TLS listener (needs tls_cert and tls_key)",
+      TlsListen());
+  add("server", "tls_cert", "", "PEM certificate (chain) file for tls_listen", Text(&C::server, &Srv::tls_cert));
+  add("server", "tls_key", "", "PEM private key file for tls_listen", Text(&C::server, &Srv::tls_key));
   // [mariadb]
   add("mariadb", "host", "127.0.0.1", "ignored when socket is set", Text(&C::mariadb, &Db::host));
   add("mariadb", "port", "3306", "TCP port", Int(&C::mariadb, &Db::port, 1, 65535));

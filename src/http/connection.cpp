@@ -111,7 +111,8 @@ const llhttp_settings_t& Connection::Settings() {
   return settings;
 }
 
-void Connection::Start(uv_stream_t* listener) {
+void Connection::Start(uv_stream_t* listener, const glue::TlsContext* tls) {
+  if (tls != nullptr) tls_ = std::make_unique<glue::TlsSession>(*tls);
   uv_tcp_init(server_.loop(), &tcp_);
   tcp_.data = this;
   ++open_handles_;
@@ -129,8 +130,8 @@ void Connection::Start(uv_stream_t* listener) {
   StartReading();
 }
 
-void Connection::StartRefused(uv_stream_t* listener) {
-  Start(listener);
+void Connection::StartRefused(uv_stream_t* listener, const glue::TlsContext* tls) {
+  Start(listener, tls);
   if (closing_) return;
   RespondEarly(503, "too_many_connections", "the server has too many open connections; retry shortly",
                {{"Retry-After", "1"}});
@@ -200,14 +201,37 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     self->Close();
     return;
   }
-  if (self->phase_ == Phase::kLingering) return;  // discard until EOF
-  if (self->phase_ == Phase::kBody) self->ArmTimer();
-  if (self->parser_paused_) {  // only reached if a read was already queued
-    self->pending_.append(self->read_buffer_, static_cast<size_t>(nread));
-    self->StopReading();
+  if (!self->tls_) {
+    self->HandleInput(self->read_buffer_, static_cast<size_t>(nread));
     return;
   }
-  self->Execute(self->read_buffer_, static_cast<size_t>(nread));
+  std::string plaintext;
+  auto status = self->tls_->FeedCiphertext(self->read_buffer_, static_cast<size_t>(nread), plaintext);
+  std::string ciphertext;  // handshake records to send back
+  self->tls_->TakeCiphertext(ciphertext);
+  if (!ciphertext.empty()) {
+    self->encrypted_write_ = true;
+    self->WriteRaw(std::move(ciphertext), {});
+    self->encrypted_write_ = false;
+  }
+  if (status == glue::TlsSession::ReadStatus::kError) {
+    log::Get("http")->debug("TLS error from {}: {}", self->peer_, self->tls_->error());
+    self->Close();
+    return;
+  }
+  if (!plaintext.empty()) self->HandleInput(plaintext.data(), plaintext.size());
+  if (status == glue::TlsSession::ReadStatus::kClosed && !self->closing_) self->Close();
+}
+
+void Connection::HandleInput(const char* data, size_t length) {
+  if (closing_ || phase_ == Phase::kLingering) return;  // discard until EOF
+  if (phase_ == Phase::kBody) ArmTimer();
+  if (parser_paused_) {  // only reached if a read was already queued
+    pending_.append(data, length);
+    StopReading();
+    return;
+  }
+  Execute(data, length);
 }
 
 void Connection::Execute(const char* data, size_t length) {
@@ -628,6 +652,14 @@ void Connection::BeginLingeringClose() {
   parser_paused_ = false;
   ArmTimer();
   StartReading();  // drain what the client still sends, so it reads our answer instead of a reset
+  if (tls_) {
+    tls_->Shutdown();  // close_notify
+    std::string ciphertext;
+    tls_->TakeCiphertext(ciphertext);
+    encrypted_write_ = true;
+    WriteRaw(std::move(ciphertext), {});
+    encrypted_write_ = false;
+  }
   if (queued_write_bytes_ == 0) {
     auto* req = new uv_shutdown_t;  // freed in OnShutdownDone
     req->data = this;
@@ -646,6 +678,20 @@ void Connection::OnShutdownDone(uv_shutdown_t* req, int status) {
 
 void Connection::WriteRaw(std::string head, std::string body) {
   if (closing_) return;
+  if (tls_ && !encrypted_write_) {
+    // Plaintext in, ciphertext out: what goes on the wire is the TLS records.
+    if (!tls_->WritePlaintext(head) || !tls_->WritePlaintext(body)) {
+      log::Get("http")->debug("TLS write to {} failed: {}", peer_, tls_->error());
+      Close();
+      return;
+    }
+    std::string ciphertext;
+    tls_->TakeCiphertext(ciphertext);
+    encrypted_write_ = true;
+    WriteRaw(std::move(ciphertext), {});
+    encrypted_write_ = false;
+    return;
+  }
   auto req = std::make_unique<WriteReq>();
   req->connection = this;
   req->head = std::move(head);

@@ -34,6 +34,7 @@
 
 #include "http/exchange.hpp"
 #include "http/request_limits.hpp"
+#include "tls/tls_session.hpp"
 
 namespace sluice::http {
 
@@ -46,10 +47,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  /// Accepts from `listener` and starts reading. On failure the connection closes itself.
-  void Start(uv_stream_t* listener);
+  /// Accepts from `listener` and starts reading; `tls` (may be null) makes it
+  /// an HTTPS connection. On failure the connection closes itself.
+  void Start(uv_stream_t* listener, const glue::TlsContext* tls);
   /// Answers 503 and closes (used past max_connections).
-  void StartRefused(uv_stream_t* listener);
+  void StartRefused(uv_stream_t* listener, const glue::TlsContext* tls);
   /// Graceful shutdown: close now if idle, else after the current response.
   void CloseWhenIdle();
   /// Closes the socket at once (end of the grace period).
@@ -96,6 +98,7 @@ class Connection {
   int OnMessageComplete();
   static const llhttp_settings_t& Settings();
 
+  void HandleInput(const char* data, size_t length);
   void Execute(const char* data, size_t length);
   void ResumeParsing();
   void StartReading();
@@ -129,6 +132,8 @@ class Connection {
   bool peer_eof_ = false;
   bool closing_ = false;
   std::string pending_;             ///< input read but not parsed yet
+  std::unique_ptr<glue::TlsSession> tls_;  ///< set on HTTPS connections
+  bool encrypted_write_ = false;           ///< WriteRaw's bytes are TLS records already
   char read_buffer_[65536];
   std::string peer_;
 

@@ -36,7 +36,8 @@ Server::~Server() {
   for (auto& [id, connection] : connections_) connection->ForceClose();
 }
 
-core::Status Server::Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound) {
+core::Status Server::Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound,
+                           const glue::TlsContext* tls) {
   for (const auto& address : addresses) {
     sockaddr_storage storage{};
     std::string host = address.host == "localhost" ? "127.0.0.1" : address.host;
@@ -44,49 +45,52 @@ core::Status Server::Listen(const std::vector<config::ListenAddress>& addresses,
                  ? uv_ip6_addr(host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(&storage))
                  : uv_ip4_addr(host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(&storage));
     if (rc != 0) return glue::UvStatus(rc, fmt::format("listen address {}:{}", address.host, address.port));
-    auto listener = std::make_unique<glue::UvHandle<uv_tcp_t>>();
-    listener->Init(uv_tcp_init, loop_);
-    (*listener)->data = this;
-    rc = uv_tcp_bind(listener->get(), reinterpret_cast<sockaddr*>(&storage), 0);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->get()), 511, OnNewConnection);
+    auto listener = std::make_unique<Listener>();
+    listener->server = this;
+    listener->tls = tls;
+    listener->tcp.Init(uv_tcp_init, loop_);
+    listener->tcp->data = listener.get();
+    rc = uv_tcp_bind(listener->tcp.get(), reinterpret_cast<sockaddr*>(&storage), 0);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->tcp.get()), 511, OnNewConnection);
     if (rc != 0) return glue::UvStatus(rc, fmt::format("listen on {}:{}", address.host, address.port));
     sockaddr_storage actual{};
     int len = sizeof actual;
-    uv_tcp_getsockname(listener->get(), reinterpret_cast<sockaddr*>(&actual), &len);
+    uv_tcp_getsockname(listener->tcp.get(), reinterpret_cast<sockaddr*>(&actual), &len);
     char ip[64] = "";
-    int port = 0;
+    std::string scheme = tls != nullptr ? "https://" : "";
     if (actual.ss_family == AF_INET6) {
       uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&actual), ip, sizeof ip);
-      port = ntohs(reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port);
-      if (bound != nullptr) bound->push_back(fmt::format("[{}]:{}", ip, port));
+      int port = ntohs(reinterpret_cast<sockaddr_in6*>(&actual)->sin6_port);
+      if (bound != nullptr) bound->push_back(fmt::format("{}[{}]:{}", scheme, ip, port));
     } else {
       uv_ip4_name(reinterpret_cast<sockaddr_in*>(&actual), ip, sizeof ip);
-      port = ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
-      if (bound != nullptr) bound->push_back(fmt::format("{}:{}", ip, port));
+      int port = ntohs(reinterpret_cast<sockaddr_in*>(&actual)->sin_port);
+      if (bound != nullptr) bound->push_back(fmt::format("{}{}:{}", scheme, ip, port));
     }
     listeners_.push_back(std::move(listener));
   }
   return core::Status::Ok();
 }
 
-void Server::OnNewConnection(uv_stream_t* listener, int status) {
-  auto* self = static_cast<Server*>(listener->data);
+void Server::OnNewConnection(uv_stream_t* stream, int status) {
+  auto* listener = static_cast<Listener*>(stream->data);
   if (status < 0) {
     log::Get("http")->warn("accept failed: {}", uv_strerror(status));
     return;
   }
-  self->Accept(listener);
+  listener->server->Accept(*listener);
 }
 
-void Server::Accept(uv_stream_t* listener) {
+void Server::Accept(Listener& listener) {
   uint64_t id = next_connection_id_++;
   auto connection = std::make_unique<Connection>(*this, id);
   Connection* raw = connection.get();
   connections_.emplace(id, std::move(connection));
+  auto* stream = reinterpret_cast<uv_stream_t*>(listener.tcp.get());
   if (shutting_down_ || static_cast<int>(connections_.size()) > options_.max_connections) {
-    raw->StartRefused(listener);
+    raw->StartRefused(stream, listener.tls);
   } else {
-    raw->Start(listener);
+    raw->Start(stream, listener.tls);
   }
 }
 

@@ -22,6 +22,7 @@
 #include "core/status.hpp"
 #include "http/request_limits.hpp"
 #include "http/router.hpp"
+#include "tls/tls_session.hpp"
 #include "uv/uv_handle.hpp"
 
 namespace sluice::http {
@@ -69,8 +70,10 @@ class Server {
   ~Server();
 
   /// Binds and listens on every address. `bound` receives "host:port" with the
-  /// real port (useful with port 0).
-  core::Status Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound);
+  /// real port (useful with port 0). With `tls` (which must outlive the
+  /// server) these listeners serve HTTPS.
+  core::Status Listen(const std::vector<config::ListenAddress>& addresses, std::vector<std::string>* bound,
+                      const glue::TlsContext* tls = nullptr);
   /// New limits and timeouts for requests that start from now on (SIGHUP).
   void UpdateOptions(const ServerOptions& options) { options_ = options; }
   /// Installs the access check (none = everything allowed).
@@ -104,13 +107,18 @@ class Server {
   static void OnNewConnection(uv_stream_t* listener, int status);
   static void OnDeferTimer(uv_timer_t* timer);
   static void OnGraceTimer(uv_timer_t* timer);
-  void Accept(uv_stream_t* listener);
+  struct Listener {
+    Server* server = nullptr;
+    const glue::TlsContext* tls = nullptr;
+    glue::UvHandle<uv_tcp_t> tcp;
+  };
+  void Accept(Listener& listener);
   void MaybeFinishShutdown();
 
   uv_loop_t* loop_;
   const Router& router_;
   ServerOptions options_;
-  std::vector<std::unique_ptr<glue::UvHandle<uv_tcp_t>>> listeners_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   uint64_t next_connection_id_ = 1;
   glue::UvHandle<uv_timer_t> defer_timer_;

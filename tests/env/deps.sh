@@ -38,7 +38,7 @@ APT_PACKAGES=(
   # services and clients for tests, the dev server and benchmarks
   mariadb-server mariadb-client awscli s3cmd wrk
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
-  nginx-light systemd curl ca-certificates
+  nginx-light systemd curl ca-certificates openssl
 )
 # Node.js + npm: only when missing (see the header).
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)

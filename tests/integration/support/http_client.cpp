@@ -180,6 +180,7 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   if (options.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (!options.body.empty() || options.chunked) {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);

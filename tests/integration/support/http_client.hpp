@@ -56,6 +56,7 @@ struct FetchOptions {
   std::vector<std::string> headers;  ///< "Name: value"
   bool chunked = false;              ///< send the body with Transfer-Encoding: chunked
   long timeout_ms = 30000;
+  std::string ca_file;               ///< https: trust this PEM (verification stays on)
 };
 
 FetchResult Fetch(const std::string& url, const FetchOptions& options = {});

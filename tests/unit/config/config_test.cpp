@@ -175,7 +175,7 @@ TEST(ConfigTable, KeysSectionsAndSecrets) {
     EXPECT_TRUE(keys.insert(std::string(info.section) + "." + std::string(info.key)).second) << info.key;
     if (info.secret) secrets.insert(std::string(info.section) + "." + std::string(info.key));
   }
-  EXPECT_EQ(keys.size(), 38u);
+  EXPECT_EQ(keys.size(), 41u);
   EXPECT_EQ(secrets, (std::set<std::string>{"mariadb.password", "s3.access_key", "s3.secret_key", "s3.session_token",
                                             "auth.tokens", "auth.jwt_secret"}));
   EXPECT_TRUE(IsKnownSection("s3"));
@@ -431,6 +431,7 @@ TEST(ConfigDescribe, DefaultsGolden) {
             "[server] max_body_bytes = 1M\n[server] max_header_bytes = 16K\n[server] max_headers = 100\n"
             "[server] max_url_bytes = 8K\n[server] max_connections = 1024\n[server] header_timeout = 10s\n"
             "[server] idle_timeout = 1m\n[server] shutdown_grace = 30s\n[server] test_routes = false\n"
+            "[server] tls_listen =\n[server] tls_cert =\n[server] tls_key =\n"
             "[mariadb] host = 127.0.0.1\n[mariadb] port = 3306\n[mariadb] socket =\n[mariadb] user = sluice\n"
             "[mariadb] password =\n[mariadb] database = sluice\n[mariadb] pool_size = 4\n"
             "[mariadb] connect_timeout = 5s\n"
@@ -482,6 +483,20 @@ TEST(ConfigExample, ShippedConfListsEveryKeyInItsSection) {
   std::set<std::string> known;
   for (const OptionInfo& info : Options()) known.insert(std::string(info.section) + "." + std::string(info.key));
   EXPECT_EQ(written, known);
+}
+
+TEST(ConfigTls, ListenNeedsCertAndKey) {
+  const LoadResult missing = LoadString("[server]\ntls_listen = 127.0.0.1:8443\ntls_cert = /etc/c.pem\n", "s.conf", kNoEnv);
+  EXPECT_EQ(Errors(missing), (Lines{"s.conf:2: [server] tls_listen needs both tls_cert and tls_key"}));
+  const LoadResult ok = LoadString(
+      "[server]\ntls_listen = 127.0.0.1:8443, [::1]:8443\ntls_cert = /etc/c.pem\ntls_key = /etc/k.pem\n", "s.conf",
+      kNoEnv);
+  ASSERT_TRUE(ok.ok()) << Errors(ok).front();
+  EXPECT_EQ(ok.config.server.tls_listen, (std::vector<ListenAddress>{{"127.0.0.1", 8443}, {"::1", 8443}}));
+  EXPECT_EQ(ok.config.server.tls_key, "/etc/k.pem");
+  const LoadResult none = LoadString("[server]\ntls_listen =\n", "s.conf", kNoEnv);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none.config.server.tls_listen.empty());
 }
 
 }  // namespace
