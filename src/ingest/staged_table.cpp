@@ -42,6 +42,25 @@ struct AppendTx {
   std::uint64_t offset = 0;
 };
 
+/// Runs `statements` in order on the transaction's connection.
+void RunInTx(std::shared_ptr<AppendTx> tx, std::vector<std::string> statements,
+             std::function<void(core::Status)> done) {
+  if (statements.empty()) {
+    done(core::Status::Ok());
+    return;
+  }
+  std::string sql = std::move(statements.front());
+  statements.erase(statements.begin());
+  (*tx->lease).Query(std::move(sql), [tx, statements = std::move(statements), done = std::move(done)](
+                                         core::Result<glue::QueryResult> result) mutable {
+    if (!result) {
+      done(result.error());
+      return;
+    }
+    RunInTx(std::move(tx), std::move(statements), std::move(done));
+  });
+}
+
 }  // namespace
 
 std::string_view PublishModeName(PublishMode mode) {
@@ -170,7 +189,8 @@ void StagedTable::CreateStaging(StatusCallback done) {
 
 // ---- Publish -----------------------------------------------------------------
 
-void StagedTable::Publish(std::uint64_t rows_loaded, PublishCallback done) {
+void StagedTable::Publish(std::uint64_t rows_loaded, PublishCallback done, std::vector<std::string> also) {
+  also_ = std::move(also);
   if (!prepared_) {
     Defer(pool_.loop(), [done = std::move(done)] {
       done(core::Status::Internal("Publish() before a successful Prepare()"));
@@ -214,7 +234,28 @@ void StagedTable::PublishByRename(std::uint64_t rows_loaded, PublishCallback don
     PublishResult published;
     published.rows_added = rows_loaded;
     published.created = true;
-    done(published);
+    self->RunAlso(std::move(published), std::move(done));
+  });
+}
+
+void StagedTable::RunAlso(PublishResult published, PublishCallback done) {
+  if (also_.empty()) {
+    done(std::move(published));
+    return;
+  }
+  std::string sql = std::move(also_.front());
+  also_.erase(also_.begin());
+  pool_.Query(std::move(sql), [self = shared_from_this(), published = std::move(published),
+                               done = std::move(done)](core::Result<glue::QueryResult> result) mutable {
+    if (!result) {
+      log::Get("ingest")->warn("publish of '{}': the rows are live, but a follow-up statement failed: {}",
+                               self->spec_.table, result.error().message());
+      published.also_status = result.error();
+      self->also_.clear();
+      done(std::move(published));
+      return;
+    }
+    self->RunAlso(std::move(published), std::move(done));
   });
 }
 
@@ -241,13 +282,16 @@ void StagedTable::PublishReplace(std::uint64_t rows_loaded, PublishCallback done
     }
     // The new rows are live. Dropping the old table is housekeeping: a failure
     // is logged and the catalog's start-up sweep removes what is left.
-    self->pool_.Query(db::DropTableSql(old), [old, rows_loaded, done = std::move(done)](
-                                                 core::Result<glue::QueryResult> dropped) {
-      if (!dropped) log::Get("ingest")->warn("replace: dropping {} failed: {}", old, dropped.error().message());
-      PublishResult published;
-      published.rows_added = rows_loaded;
-      published.replaced = true;
-      done(published);
+    PublishResult published;
+    published.rows_added = rows_loaded;
+    published.replaced = true;
+    self->RunAlso(std::move(published), [self, old, done = std::move(done)](
+                                            core::Result<PublishResult> with_also) mutable {
+      self->pool_.Query(db::DropTableSql(old), [old, with_also = std::move(with_also), done = std::move(done)](
+                                                   core::Result<glue::QueryResult> dropped) mutable {
+        if (!dropped) log::Get("ingest")->warn("replace: dropping {} failed: {}", old, dropped.error().message());
+        done(std::move(with_also));
+      });
     });
   });
 }
@@ -325,8 +369,11 @@ void StagedTable::PublishAppend(std::uint64_t rows_loaded, PublishCallback done)
                          fmt::format("append: copied {} rows, the staging table should hold {}",
                                      inserted->affected_rows, tx->rows_loaded)});
           }
-          (*tx->lease).Query("COMMIT", [self, tx, fail, done](core::Result<glue::QueryResult> committed) mutable {
-            if (!committed) return fail(committed.error());
+          std::vector<std::string> also = std::move(self->also_);
+          self->also_.clear();
+          also.push_back("COMMIT");
+          RunInTx(tx, std::move(also), [self, tx, fail, done](core::Status committed) mutable {
+            if (!committed.ok()) return fail(std::move(committed));
             tx->lease.Release();
             PublishResult published;
             published.rows_added = tx->rows_loaded;

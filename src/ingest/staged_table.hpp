@@ -64,6 +64,10 @@ struct PublishResult {
   std::uint64_t row_offset = 0;   ///< append: added to every staged `_row` (0 otherwise)
   bool created = false;           ///< the target did not exist before
   bool replaced = false;          ///< replace swapped out an existing table
+  /// How the `also` statements of Publish went after a RENAME (create,
+  /// replace): the rows are live either way. Always Ok for append, where a
+  /// failing statement fails the whole transaction.
+  core::Status also_status;
 };
 
 /// See the top of this file.
@@ -92,7 +96,11 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
 
   /// Publishes the staged rows (`rows_loaded` of them, from the Loader) into
   /// the target per the mode; on failure drops the staging table first.
-  void Publish(std::uint64_t rows_loaded, PublishCallback done);
+  /// `also` are statements that belong with the publish (the catalog's
+  /// db::PutTableSql / db::AddTableRowsSql): inside the append transaction,
+  /// so rows and catalog change together; right after the RENAME for create
+  /// and replace (DDL commits on its own), reported in also_status.
+  void Publish(std::uint64_t rows_loaded, PublishCallback done, std::vector<std::string> also = {});
 
   /// Drops the staging table (idempotent; Ok when it is gone or never was).
   void Discard(StatusCallback done);
@@ -105,6 +113,7 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   void PublishByRename(std::uint64_t rows_loaded, PublishCallback done);
   void PublishReplace(std::uint64_t rows_loaded, PublishCallback done);
   void PublishAppend(std::uint64_t rows_loaded, PublishCallback done);
+  void RunAlso(PublishResult published, PublishCallback done);
   void FailPublish(core::Status status, PublishCallback done);
 
   db::DbPool& pool_;
@@ -113,6 +122,7 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   std::vector<db::ColumnDef> columns_;
   bool target_exists_ = false;
   bool prepared_ = false;
+  std::vector<std::string> also_;
 };
 
 }  // namespace sluice::ingest

@@ -79,12 +79,31 @@ class IngestTest : public dbtest::LoopTest {
   void TearDown() override {
     if (pool_ != nullptr) {
       for (const auto& table : cleanup_) (void)Sync(db::DropTableSql(table));
-      bool down = false;
-      pool_->Shutdown([&] { down = true; });
-      EXPECT_TRUE(RunUntil([&] { return down; }));
-      pool_.reset();
+      if (!private_database_.empty()) (void)Sync("DROP DATABASE IF EXISTS `" + private_database_ + "`");
+      ShutdownPool();
     }
     LoopTest::TearDown();
+  }
+
+  void ShutdownPool() {
+    bool down = false;
+    pool_->Shutdown([&] { down = true; });
+    EXPECT_TRUE(RunUntil([&] { return down; }));
+    pool_.reset();
+  }
+
+  /// Moves pool_ to a new, empty database `sluice_test_<suffix>` (dropped at
+  /// the end), for tests that need the catalog's tables to themselves.
+  void UsePrivateDatabase(const std::string& suffix) {
+    auto target = MariadbFromEnv();
+    ASSERT_TRUE(target);
+    private_database_ = "sluice_test_" + suffix;
+    ASSERT_TRUE(Sync("DROP DATABASE IF EXISTS `" + private_database_ + "`"));
+    ASSERT_TRUE(Sync("CREATE DATABASE `" + private_database_ + "` CHARACTER SET utf8mb4"));
+    ShutdownPool();
+    auto config = dbtest::PoolConfig(*target, 4);
+    config.database = private_database_;
+    pool_ = std::make_unique<db::DbPool>(&loop_, config);
   }
 
   core::Result<glue::QueryResult> Sync(std::string sql, db::DbPool* pool = nullptr) {
@@ -200,6 +219,7 @@ class IngestTest : public dbtest::LoopTest {
 
   std::unique_ptr<db::DbPool> pool_;
   std::vector<std::string> cleanup_;
+  std::string private_database_;
 };
 
 }  // namespace sluice::testing::ingest
