@@ -115,25 +115,33 @@ ColumnType ClassifyNumber(std::string_view v) {
   }
   if (i != v.size()) return t;
 
-  // Significant digits: from the first to the last non-zero digit.
-  std::size_t first = std::string_view::npos, last = 0, pos = 0;
-  auto scan = [&](std::size_t begin, std::size_t len) {
-    for (std::size_t k = begin; k < begin + len; ++k, ++pos) {
-      if (v[k] != '0') {
-        if (first == std::string_view::npos) first = pos;
-        last = pos;
+  // Significant digits: from the first to the last non-zero digit. Only
+  // whether they exceed kDoubleDigits matters, so short numbers keep their
+  // digit count as a bound instead.
+  if (int_len + frac_len <= kDoubleDigits) {
+    t.sig_digits = static_cast<std::uint16_t>(int_len + frac_len);
+  } else {
+    std::size_t first = std::string_view::npos, last = 0, pos = 0;
+    auto scan = [&](std::size_t begin, std::size_t len) {
+      for (std::size_t k = begin; k < begin + len; ++k, ++pos) {
+        if (v[k] != '0') {
+          if (first == std::string_view::npos) first = pos;
+          last = pos;
+        }
       }
-    }
-  };
-  scan(int_begin, int_len);
-  scan(frac_begin, frac_len);
-  t.sig_digits = first == std::string_view::npos ? 0 : Cap(last - first + 1);
+    };
+    scan(int_begin, int_len);
+    scan(frac_begin, frac_len);
+    t.sig_digits = first == std::string_view::npos ? 0 : Cap(last - first + 1);
+  }
 
   if (exponent) {
     double d = 0;
     const auto r = fast_float::from_chars(v.data(), v.data() + v.size(), d);
+    const bool zero_mantissa = std::all_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(frac_begin + frac_len),
+                                           [](char c) { return c == '0' || c == '-' || c == '.'; });
     if (r.ec != std::errc() || r.ptr != v.data() + v.size() || !std::isfinite(d) ||
-        (d != 0 && std::fabs(d) < DBL_MIN) || (d == 0 && t.sig_digits != 0)) {
+        (d != 0 && std::fabs(d) < DBL_MIN) || (d == 0 && !zero_mantissa)) {
       return Text(v.size());
     }
     t.kind = TypeKind::kDouble;
@@ -146,9 +154,12 @@ ColumnType ClassifyNumber(std::string_view v) {
     t.scale = Cap(frac_len);
     return Normalize(t);
   }
-  std::int64_t n = 0;
-  const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-  t.kind = (r.ec == std::errc()) ? TypeKind::kBigint : TypeKind::kDecimal;  // overflow → DECIMAL(n,0)
+  bool fits = int_len <= 18;  // 18 digits always fit in BIGINT
+  if (!fits) {
+    std::int64_t n = 0;
+    fits = std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc();
+  }
+  t.kind = fits ? TypeKind::kBigint : TypeKind::kDecimal;  // overflow → DECIMAL(n,0)
   return Normalize(t);
 }
 

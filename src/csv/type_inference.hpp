@@ -55,7 +55,7 @@ struct ColumnType {
   TypeKind kind = TypeKind::kNull;
   std::uint16_t int_digits = 0;  ///< numbers: most digits before the point ("0.5" has none)
   std::uint16_t scale = 0;       ///< DECIMAL: digits after the point; DATETIME: fractional digits
-  std::uint16_t sig_digits = 0;  ///< numbers: most significant digits in one value
+  std::uint16_t sig_digits = 0;  ///< numbers: most significant digits in one value (exact past 15)
   std::uint64_t max_bytes = 0;   ///< longest value in bytes (picks TEXT/MEDIUMTEXT/LONGTEXT)
 
   /// DECIMAL precision: int_digits + scale, at least 1.

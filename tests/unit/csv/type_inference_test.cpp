@@ -77,6 +77,8 @@ TEST(Classify, TextWhenDoubleWouldRound) {
   EXPECT_EQ(TypeOf({"1e400"}), "TEXT");
   EXPECT_EQ(TypeOf({"1e-400"}), "TEXT");
   EXPECT_EQ(TypeOf({"0e5"}), "DOUBLE");
+  EXPECT_EQ(TypeOf({"-0.000e-999"}), "DOUBLE");  // zero is zero at any exponent
+  EXPECT_EQ(TypeOf({"0.0001e-400"}), "TEXT");
 }
 
 TEST(Classify, DatesAndDatetimes) {
