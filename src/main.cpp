@@ -6,11 +6,13 @@
 #include <mysql.h>
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "app/server_app.hpp"
 #include "config/config.hpp"
+#include "ingest/generator.hpp"
 
 namespace {
 
@@ -45,7 +47,41 @@ int main(int argc, char** argv) {
   bool show = false;
   check->add_flag("--show", show, "print the effective configuration (secrets masked)");
 
+  // `gen`: a realistic CSV of any size on stdout (src/ingest/generator.hpp).
+  std::uint64_t gen_rows = 0;
+  std::string gen_columns;
+  std::uint64_t gen_seed = 1;
+  bool gen_no_header = false;
+  auto* gen = cli.add_subcommand("gen", "write a realistic CSV of N rows to stdout (the same bytes for the same seed)");
+  gen->add_option("--rows,-n", gen_rows, "data rows to write")->required();
+  gen->add_option("--columns", gen_columns,
+                  "comma-separated column kinds: id, uuid, name, email, date, datetime, amount, quantity, code, "
+                  "city, note, flag, score (default: id,uuid,name,email,date,amount,quantity,code,city)");
+  gen->add_option("--seed", gen_seed, "random seed")->capture_default_str();
+  gen->add_flag("--no-header", gen_no_header, "omit the header row");
+
   CLI11_PARSE(cli, argc, argv);
+
+  if (*gen) {
+    sluice::ingest::GeneratorOptions options;
+    options.rows = gen_rows;
+    options.seed = gen_seed;
+    options.header = !gen_no_header;
+    if (!gen_columns.empty()) {
+      auto columns = sluice::ingest::ParseGenColumns(gen_columns);
+      if (!columns) {
+        fmt::print(stderr, "sluice gen: {}\n", columns.error().message());
+        return 2;
+      }
+      options.columns = std::move(*columns);
+    }
+    auto status = sluice::ingest::WriteCsv(options, 1);
+    if (!status.ok()) {
+      fmt::print(stderr, "sluice gen: {}\n", status.message());
+      return 1;
+    }
+    return 0;
+  }
 
   if (*serve) {
     sluice::config::Config config;
