@@ -364,3 +364,37 @@ TEST(Splitter, RecycledBuffersAreReused) {
 
 }  // namespace
 }  // namespace sluice::csv
+
+namespace sluice::csv {
+namespace {
+
+TEST(SplitterRandom, LargeMixedFileInRandomChunks) {
+  std::mt19937 rng(7);
+  const char* cells[] = {"42", "\"Doe, John\"", "\"multi\r\nline\nnote\"", "5'11\"", "", "\"\"\"quoted\"\"\"",
+                         "2024-01-02", "x\"y", "\"a\"b", "é€"};
+  std::string input = "\xEF\xBB\xBF" "a,b,c,d\r\n";
+  while (input.size() < 300000) {
+    for (int f = 0; f < 4; ++f) {
+      if (f > 0) input += ',';
+      input += cells[rng() % std::size(cells)];
+    }
+    input += (rng() % 3 == 0) ? "\n" : "\r\n";
+    if (rng() % 50 == 0) input += "\r\n";  // a blank line now and then
+  }
+  const Outcome want = ParseWhole(input, Dialect{});
+  EXPECT_GT(want.rows.size(), 8000u);
+  EXPECT_TRUE(want.bad.empty());
+  for (int run = 0; run < 6; ++run) {
+    std::vector<std::size_t> pieces;
+    std::size_t covered = 0;
+    while (covered < input.size()) {
+      pieces.push_back(1 + rng() % (run % 2 == 0 ? 300 : 70000));
+      covered += pieces.back();
+    }
+    const std::size_t target = run < 3 ? 1 + rng() % 5000 : std::size_t{1} << 16;
+    ASSERT_EQ(SplitAndParse(input, Dialect{}, pieces, target), want) << "run " << run;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::csv
