@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <utility>
 
+#include "loop/work_item.hpp"
 #include "s3/s3_xml.hpp"
 
 namespace sluice::s3 {
@@ -42,13 +45,61 @@ std::string_view CodeForStatus(long status) {
 }
 
 std::string What(std::string_view method, const S3Location& where) {
+  for (const auto& [name, value] : where.query) {
+    if (name == "partNumber") return fmt::format("{} {} part {}", method, where.path, value);
+  }
   return fmt::format("{} {}", method, where.path);
 }
+
+// Listings bigger than this are parsed on the worker pool, not on the loop.
+constexpr size_t kInlineParseBytes = 16 << 10;
+// The most a listing answer may be (1000 entries of long keys).
+constexpr uint64_t kMaxListBytes = 32ull << 20;
+
+// Runs `parse` over `body` (inline when small, else on a worker) and hands
+// the result to `done` on the loop thread.
+template <class T>
+void ParseOffLoop(uv_loop_t* loop, std::string body, core::Result<T> (*parse)(std::string_view),
+                  std::function<void(core::Result<T>)> done) {
+  if (body.size() <= kInlineParseBytes) {
+    done(parse(body));
+    return;
+  }
+  struct State {
+    std::string body;
+    std::optional<core::Result<T>> result;  // written by the worker, read after it
+  };
+  auto state = std::make_shared<State>();
+  state->body = std::move(body);
+  loop::SubmitWork(
+      loop, [state, parse] { state->result.emplace(parse(state->body)); },
+      [state, done = std::move(done)](int status) {
+        if (status != 0 || !state->result) {
+          return done(core::Status{core::ErrorDomain::kS3, CURLE_ABORTED_BY_CALLBACK,
+                                   "cancelled: parsing a listing on the worker pool did not run"});
+        }
+        done(std::move(*state->result));
+      });
+}
+
+bool IsS3CodeChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.'; }
 
 }  // namespace
 
 std::chrono::sys_seconds SystemNow() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::string_view S3ErrorCode(const core::Status& status) {
+  if (status.ok() || status.domain() != core::ErrorDomain::kS3) return {};
+  std::string_view m = status.message();
+  const size_t colon = m.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return {};
+  std::string_view code = m.substr(0, colon);
+  for (char c : code) {
+    if (!IsS3CodeChar(c)) return {};
+  }
+  return code;
 }
 
 core::Status S3ErrorStatus(const HttpResponse& response, std::string_view what) {
@@ -100,6 +151,11 @@ std::string S3Client::FullKey(std::string_view key) const {
   return out;
 }
 
+std::string S3Client::RelativeKey(std::string_view full_key) const {
+  if (full_key.starts_with(prefix_)) full_key.remove_prefix(prefix_.size());
+  return std::string(full_key);
+}
+
 // ---- the one way out: sign, send, retry ----
 
 struct S3Client::Call {
@@ -133,7 +189,9 @@ bool IsRetryable(const core::Result<HttpResponse>& result, bool error_body_fails
     }
   }
   const long status = result->status;
-  if (status >= 500 || status == 429) return true;
+  // 501 NotImplemented and 505 will not change on a second try (s3rver
+  // answers ListMultipartUploads with 501).
+  if (status == 429 || (status >= 500 && status != 501 && status != 505)) return true;
   if (status == 400) {
     auto err = ParseS3Error(result->body);
     return err && err->code == "RequestTimeout";
@@ -330,8 +388,7 @@ void S3Client::UploadPart(std::string_view key, std::string_view upload_id, int 
       urls_.Object(FullKey(key), {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}});
   if (!data) data = std::make_shared<const std::string>();
   Send("PUT", where, {}, std::move(data), std::move(payload_sha256), 1 << 20, false,
-       [what = fmt::format("PUT {} part {}", where.path, part_number),
-        done = std::move(done)](core::Result<HttpResponse> r) {
+       [what = What("PUT", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
          auto etag = r->Header("etag");
@@ -347,15 +404,7 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
                                        const std::vector<CompletedPart>& parts,
                                        Callback<CompleteMultipartResult> done) {
   const S3Location where = urls_.Object(FullKey(key), {{"uploadId", std::string(upload_id)}});
-  std::vector<CompletedPart> sorted = parts;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const CompletedPart& a, const CompletedPart& b) { return a.part_number < b.part_number; });
-  std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-  for (const auto& p : sorted) {
-    xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", p.part_number, XmlEscape(p.etag));
-  }
-  xml += "</CompleteMultipartUpload>";
-  auto body = std::make_shared<const std::string>(std::move(xml));
+  auto body = std::make_shared<const std::string>(CompleteMultipartUploadXml(parts));
   Send("POST", where, {{"content-type", "application/xml"}}, std::move(body), "", 1 << 20, true,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
@@ -363,8 +412,10 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
          if (!Is2xx(r->status) || ParseS3Error(r->body)) return done(S3ErrorStatus(*r, what));
          CompleteMultipartResult out;
          out.etag = XmlText(r->body, "ETag").value_or("");
-         // Ceph RGW 16 answers <ETag></ETag>; some servers put it in a header.
+         // Ceph RGW 16 answers <ETag></ETag> (and, to a repeated Complete, an
+         // unquoted ETag); some servers put it in a header. ETags are quoted.
          if (out.etag.empty()) out.etag = std::string(r->Header("etag").value_or(""));
+         if (!out.etag.empty() && out.etag.front() != '"') out.etag = "\"" + out.etag + "\"";
          out.location = XmlText(r->body, "Location").value_or("");
          done(std::move(out));
        });
@@ -377,6 +428,91 @@ void S3Client::AbortMultipartUpload(std::string_view key, std::string_view uploa
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
          done(core::Status::Ok());
+       });
+}
+
+void S3Client::HeadObject(std::string_view key, Callback<ObjectInfo> done) {
+  const S3Location where = urls_.Object(FullKey(key));
+  Send("HEAD", where, {}, nullptr, "", 0, false,
+       [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
+         if (!r) return done(r.error());
+         if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
+         ObjectInfo out;
+         const std::string_view length = r->Header("content-length").value_or("0");
+         out.size = std::strtoull(std::string(length).c_str(), nullptr, 10);
+         out.etag = std::string(r->Header("etag").value_or(""));
+         out.content_type = std::string(r->Header("content-type").value_or(""));
+         out.last_modified = std::string(r->Header("last-modified").value_or(""));
+         done(std::move(out));
+       });
+}
+
+void S3Client::ListObjectsV2(std::string_view prefix, ListObjectsOptions options, Callback<ListObjectsResult> done) {
+  KeyValues query = {{"list-type", "2"}, {"prefix", FullKey(prefix)}};
+  if (!options.continuation_token.empty()) query.emplace_back("continuation-token", options.continuation_token);
+  if (!options.delimiter.empty()) query.emplace_back("delimiter", options.delimiter);
+  if (options.max_keys > 0) query.emplace_back("max-keys", std::to_string(options.max_keys));
+  const S3Location where = urls_.Bucket(query);
+  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+       [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
+        done = std::move(done)](core::Result<HttpResponse> r) mutable {
+         if (!r) return done(r.error());
+         if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
+         ParseOffLoop<ListObjectsResult>(
+             loop, std::move(r->body), &ParseListObjectsV2,
+             [prefix = std::move(prefix), done = std::move(done)](core::Result<ListObjectsResult> page) {
+               if (page) {
+                 for (auto& o : page->objects) {
+                   if (o.key.starts_with(prefix)) o.key.erase(0, prefix.size());
+                 }
+                 for (auto& p : page->common_prefixes) {
+                   if (p.starts_with(prefix)) p.erase(0, prefix.size());
+                 }
+               }
+               done(std::move(page));
+             });
+       });
+}
+
+void S3Client::ListMultipartUploads(std::string_view prefix, ListUploadsOptions options,
+                                    Callback<ListUploadsResult> done) {
+  KeyValues query = {{"uploads", ""}, {"prefix", FullKey(prefix)}};
+  if (!options.key_marker.empty()) query.emplace_back("key-marker", FullKey(options.key_marker));
+  if (!options.upload_id_marker.empty()) query.emplace_back("upload-id-marker", options.upload_id_marker);
+  if (options.max_uploads > 0) query.emplace_back("max-uploads", std::to_string(options.max_uploads));
+  const S3Location where = urls_.Bucket(query);
+  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+       [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
+        done = std::move(done)](core::Result<HttpResponse> r) mutable {
+         if (!r) return done(r.error());
+         if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
+         ParseOffLoop<ListUploadsResult>(
+             loop, std::move(r->body), &ParseListMultipartUploads,
+             [prefix = std::move(prefix), done = std::move(done)](core::Result<ListUploadsResult> page) {
+               if (page) {
+                 for (auto& u : page->uploads) {
+                   if (u.key.starts_with(prefix)) u.key.erase(0, prefix.size());
+                 }
+                 if (page->next_key_marker.starts_with(prefix)) page->next_key_marker.erase(0, prefix.size());
+               }
+               done(std::move(page));
+             });
+       });
+}
+
+void S3Client::ListParts(std::string_view key, std::string_view upload_id, ListPartsOptions options,
+                         Callback<ListPartsResult> done) {
+  KeyValues query = {{"uploadId", std::string(upload_id)}};
+  if (options.part_number_marker > 0) {
+    query.emplace_back("part-number-marker", std::to_string(options.part_number_marker));
+  }
+  if (options.max_parts > 0) query.emplace_back("max-parts", std::to_string(options.max_parts));
+  const S3Location where = urls_.Object(FullKey(key), query);
+  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+       [what = What("GET", where), loop = http_.loop(), done = std::move(done)](core::Result<HttpResponse> r) mutable {
+         if (!r) return done(r.error());
+         if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
+         ParseOffLoop<ListPartsResult>(loop, std::move(r->body), &ParseListParts, std::move(done));
        });
 }
 

@@ -13,15 +13,18 @@
 // destroyed while requests are in flight (they complete without retries); the
 // CurlMulti must outlive them (its Shutdown() cancels them).
 //
-// Retries: a transport failure (connect, reset, timeout), HTTP 5xx or 429, an
+// Retries: a transport failure (connect, reset, timeout), HTTP 5xx (except
+// 501 NotImplemented and 505) or 429, an
 // S3 RequestTimeout, or a 200 carrying an <Error> (CompleteMultipartUpload
 // only) is retried up to `retries` times (from the conf) with exponential
 // backoff and jitter, re-signed each time; the body is resent from the same
 // shared buffer. A waiting retry is a uv timer owned by the client: destroying
 // the client cancels it (its callback gets a cancelled status).
 //
-// Multipart upload (Create / UploadPart / Complete / Abort) is here too; the
-// upload pipeline drives it.
+// Multipart upload (Create / UploadPart / Complete / Abort) is here too, as
+// single requests; MultipartUpload (multipart_upload.hpp) drives them for a
+// stream. Listings (ListObjectsV2, ListMultipartUploads, ListParts) find what
+// an interrupted upload left behind; big pages are parsed on the worker pool.
 #pragma once
 
 #include <chrono>
@@ -37,6 +40,7 @@
 #include "core/result.hpp"
 #include "curl/curl_multi_uv.hpp"
 #include "log/logger.hpp"
+#include "s3/s3_documents.hpp"
 #include "s3/s3_url.hpp"
 #include "s3/sigv4.hpp"
 
@@ -90,10 +94,32 @@ struct GetObjectResult {
   std::string content_range;  ///< for 206
 };
 
-/// One part of a multipart upload, as listed in CompleteMultipartUpload.
-struct CompletedPart {
-  int part_number = 0;  ///< 1..10000
-  std::string etag;     ///< UploadPart's ETag, quotes included
+/// HeadObject's result.
+struct ObjectInfo {
+  uint64_t size = 0;
+  std::string etag;           ///< quotes included
+  std::string content_type;
+  std::string last_modified;  ///< the Last-Modified header, as sent
+};
+
+/// ListObjectsV2 options (one page).
+struct ListObjectsOptions {
+  std::string continuation_token;  ///< from the previous page; empty = first page
+  std::string delimiter;           ///< e.g. "/" to get common prefixes; empty = none
+  int max_keys = 0;                ///< 0 = the server's default (1000)
+};
+
+/// ListMultipartUploads options (one page).
+struct ListUploadsOptions {
+  std::string key_marker;        ///< from the previous page (next_key_marker, relative)
+  std::string upload_id_marker;  ///< from the previous page
+  int max_uploads = 0;           ///< 0 = the server's default (1000)
+};
+
+/// ListParts options (one page).
+struct ListPartsOptions {
+  int part_number_marker = 0;  ///< from the previous page; 0 = first page
+  int max_parts = 0;           ///< 0 = the server's default (1000)
 };
 
 /// CompleteMultipartUpload's result.
@@ -123,6 +149,21 @@ class S3Client {
   void GetObject(std::string_view key, GetOptions options, Callback<GetObjectResult> done);
   /// DELETE an object (S3 answers 204 whether or not it existed).
   void DeleteObject(std::string_view key, StatusCallback done);
+  /// HEAD an object: size, ETag, type. A missing key is Status{kS3, 404, "NotFound: ..."}.
+  void HeadObject(std::string_view key, Callback<ObjectInfo> done);
+
+  /// GET ?list-type=2: one page of the objects whose key starts with
+  /// `prefix` (relative to the configured prefix, like every key here). The
+  /// keys and common prefixes in the result are relative too. Pages over
+  /// 16 KiB are parsed on the worker pool.
+  void ListObjectsV2(std::string_view prefix, ListObjectsOptions options, Callback<ListObjectsResult> done);
+  /// GET ?uploads: one page of the multipart uploads in progress under
+  /// `prefix` (relative; the keys in the result are relative too). For
+  /// cleaning up interrupted uploads. s3rver answers 501 NotImplemented.
+  void ListMultipartUploads(std::string_view prefix, ListUploadsOptions options, Callback<ListUploadsResult> done);
+  /// GET ?uploadId=…: one page of the parts uploaded so far. s3rver answers 405.
+  void ListParts(std::string_view key, std::string_view upload_id, ListPartsOptions options,
+                 Callback<ListPartsResult> done);
 
   /// POST ?uploads: starts a multipart upload; gives the UploadId.
   void CreateMultipartUpload(std::string_view key, PutOptions options, Callback<std::string> done);
@@ -142,8 +183,15 @@ class S3Client {
 
   /// prefix + key: the key as stored in the bucket.
   std::string FullKey(std::string_view key) const;
+  /// The key relative to the configured prefix (the inverse of FullKey);
+  /// `full_key` as is when it does not start with the prefix.
+  std::string RelativeKey(std::string_view full_key) const;
   /// The addressing in use (endpoint, bucket, style).
   const UrlBuilder& urls() const noexcept { return urls_; }
+  /// The loop the requests run on (for work that goes with them, e.g. hashing).
+  uv_loop_t* loop() const noexcept { return http_.loop(); }
+  /// True when the endpoint is https (UNSIGNED-PAYLOAD is allowed only then).
+  bool https() const noexcept { return urls_.endpoint().scheme == "https"; }
 
  private:
   struct Call;
@@ -174,9 +222,13 @@ class S3Client {
 };
 
 /// True when `result` is worth another attempt: a transport failure that may
-/// be transient, HTTP 5xx/429, S3 RequestTimeout, or (with
+/// be transient, HTTP 5xx (but 501/505)/429, S3 RequestTimeout, or (with
 /// `error_body_fails`) a 2xx whose body is an <Error>.
 bool IsRetryable(const core::Result<glue::HttpResponse>& result, bool error_body_fails);
+
+/// The S3 error code a Status from this client starts with ("SlowDown" for
+/// "SlowDown: Please reduce your request rate"), or "" for a transport error.
+std::string_view S3ErrorCode(const core::Status& status);
 
 /// The Status for a non-2xx response (or a 2xx carrying an `<Error>` body):
 /// Status{kS3, status, "<Code>: <Message>"}. `what` ("GET /bucket/key")

@@ -126,5 +126,15 @@ TEST(S3ErrorStatus, NoBodyFallsBackToTheStatus) {
             "HttpError: HTTP 502 for PUT /b/k");
 }
 
+TEST(S3ErrorCode, ReadsTheCodeBack) {
+  EXPECT_EQ(S3ErrorCode(S3ErrorStatus(Response(404, kAwsNoSuchKey), "GET /b/k")), "NoSuchKey");
+  EXPECT_EQ(S3ErrorCode(core::Status{core::ErrorDomain::kS3, 503, "SlowDown: Please reduce (part 2 of k)"}),
+            "SlowDown");
+  // A transport error starts with the request, not a code.
+  EXPECT_EQ(S3ErrorCode(core::Status{core::ErrorDomain::kS3, 28, "PUT http://h/b/k: Timeout was reached"}), "");
+  EXPECT_EQ(S3ErrorCode(core::Status{core::ErrorDomain::kUv, -104, "ECONNRESET: connection reset"}), "");
+  EXPECT_EQ(S3ErrorCode(core::Status::Ok()), "");
+}
+
 }  // namespace
 }  // namespace sluice::s3
