@@ -80,8 +80,30 @@ void Loader::Abort(core::Status reason) {
   Fail(std::move(reason));
 }
 
+void Loader::Pause() { paused_ = true; }
+
+void Loader::Resume() {
+  paused_ = false;
+  Pump();
+  MaybeDone();
+}
+
+void Loader::WhenIdle(std::function<void()> callback) {
+  idle_callbacks_.push_back(std::move(callback));
+  MaybeIdle();
+}
+
+void Loader::MaybeIdle() {
+  if (in_flight_ > 0 || idle_callbacks_.empty()) return;
+  for (auto& callback : idle_callbacks_) {
+    deferred_.push_back([self = shared_from_this(), callback = std::move(callback)] { callback(); });
+  }
+  idle_callbacks_.clear();
+  uv_timer_start(timer_.get(), &OnTimer, 0, 0);
+}
+
 void Loader::Pump() {
-  while (!failed() && in_flight_ < max_in_flight_ && !queue_.empty()) {
+  while (!failed() && !paused_ && in_flight_ < max_in_flight_ && !queue_.empty()) {
     auto flight = std::make_shared<Flight>();
     flight->block = std::move(queue_.front());
     queue_.pop_front();
@@ -187,6 +209,7 @@ void Loader::Complete(std::shared_ptr<Flight> flight, core::Status status) {
   Report(flight->block, loaded);
   flight->lease.Release();  // back to the pool now, not when the last callback copy dies
   Pump();
+  MaybeIdle();
   MaybeDone();
 }
 
@@ -212,7 +235,7 @@ void Loader::Report(const EncodedBlock& block, bool loaded) {
 
 void Loader::MaybeDone() {
   if (!finishing_ || done_called_ || in_flight_ > 0) return;
-  if (!failed() && !queue_.empty()) return;
+  if (!failed() && !queue_.empty()) return;  // paused with blocks waiting: not done yet
   done_called_ = true;
   deferred_.push_back([self = shared_from_this()] {
     auto done = std::move(self->done_cb_);

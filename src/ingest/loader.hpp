@@ -101,6 +101,18 @@ class Loader : public std::enable_shared_from_this<Loader> {
   /// under on_error=abort). Blocks in flight finish first. No-op once failed.
   void Abort(core::Status reason);
 
+  /// Stops starting blocks: accepted ones wait in the queue (Submit still
+  /// takes more) until Resume(). Blocks already loading go on.
+  void Pause();
+  /// Starts queued blocks again.
+  void Resume();
+  /// True between Pause() and Resume().
+  bool paused() const noexcept { return paused_; }
+  /// Runs `callback` once no block is loading (at once on a later loop turn
+  /// when none is) — with Pause(), the moment to change the staging table,
+  /// e.g. StagedTable::AlterColumns when inference widens a type.
+  void WhenIdle(std::function<void()> callback);
+
   /// True once a block failed or Abort() was called.
   bool failed() const noexcept { return !error_.ok(); }
   /// The first error (Ok while none).
@@ -126,6 +138,7 @@ class Loader : public std::enable_shared_from_this<Loader> {
   void Fail(core::Status status);
   void Report(const EncodedBlock& block, bool loaded);
   void MaybeDone();
+  void MaybeIdle();
   void OnDeferred();
   static void OnTimer(uv_timer_t* handle) noexcept;
 
@@ -138,6 +151,8 @@ class Loader : public std::enable_shared_from_this<Loader> {
   std::size_t queued_bytes_ = 0;
   std::size_t in_flight_ = 0;
   bool finishing_ = false;
+  bool paused_ = false;
+  std::vector<std::function<void()>> idle_callbacks_;
   bool done_called_ = false;
   core::Status error_;
   LoadStats stats_;

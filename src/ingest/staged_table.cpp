@@ -187,6 +187,49 @@ void StagedTable::CreateStaging(StatusCallback done) {
   });
 }
 
+// ---- AlterColumns --------------------------------------------------------------
+
+void StagedTable::AlterColumns(std::vector<db::ColumnDef> columns, StatusCallback done) {
+  auto reply = [&](core::Status status) {
+    Defer(pool_.loop(), [status = std::move(status), done = std::move(done)] { done(status); });
+  };
+  if (!prepared_) return reply(core::Status::Internal("AlterColumns() before a successful Prepare()"));
+  if (spec_.mode == PublishMode::kAppend && target_exists_) {
+    return reply(core::Status::Invalid(
+        fmt::format("mode=append: the columns of table '{}' keep their types", spec_.table)));
+  }
+  if (columns.size() != columns_.size()) return reply(core::Status::Invalid("AlterColumns: other columns"));
+  core::Status status = db::CheckColumns(columns);
+  if (!status.ok()) return reply(status);
+  std::string sql = "ALTER TABLE ";
+  db::AppendIdentifier(sql, staging_);
+  bool any = false;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name != columns_[i].name) return reply(core::Status::Invalid("AlterColumns: other column names"));
+    columns[i].sql_type = db::SqlTypeText(*db::ParseSqlType(columns[i].sql_type));
+    if (columns[i].sql_type == columns_[i].sql_type) continue;
+    sql += any ? ", MODIFY COLUMN " : " MODIFY COLUMN ";
+    db::AppendIdentifier(sql, columns[i].name);
+    sql += " " + columns[i].sql_type + " NULL";
+    any = true;
+  }
+  if (!any) return reply(core::Status::Ok());
+  pool_.Query(std::move(sql), [self = shared_from_this(), columns = std::move(columns), done = std::move(done)](
+                                  core::Result<glue::QueryResult> result) mutable {
+    if (!result) {
+      done(result.error());
+      return;
+    }
+    if (result->warnings > 0) {  // a value the new type altered: never expected when widening
+      done({core::ErrorDomain::kDb, 0,
+            fmt::format("widening the staging table altered {} value(s)", result->warnings)});
+      return;
+    }
+    self->columns_ = std::move(columns);
+    done(core::Status::Ok());
+  });
+}
+
 // ---- Publish -----------------------------------------------------------------
 
 void StagedTable::Publish(std::uint64_t rows_loaded, PublishCallback done, std::vector<std::string> also) {

@@ -94,6 +94,14 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   /// True when Prepare found the target (append/replace act on it).
   bool target_exists() const noexcept { return target_exists_; }
 
+  /// Changes the staging table's column types (same names, same order as
+  /// columns()), for when inference widens a type after loading began:
+  /// `ALTER TABLE staging MODIFY …` for the columns that differ (a table
+  /// copy, so it costs what was loaded so far). Pause the Loader and wait for
+  /// WhenIdle() first. kInvalid for append to an existing table (its types
+  /// are the target's) or a list that does not match.
+  void AlterColumns(std::vector<db::ColumnDef> columns, StatusCallback done);
+
   /// Publishes the staged rows (`rows_loaded` of them, from the Loader) into
   /// the target per the mode; on failure drops the staging table first.
   /// `also` are statements that belong with the publish (the catalog's

@@ -305,6 +305,65 @@ TEST_F(IngestLoaderTest, AppendValueThatDoesNotFitFailsCleanly) {
   ExpectSyntheticRows("ing_append_fit", 1, 5);
 }
 
+TEST_F(IngestLoaderTest, PauseWidenResume) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  Fresh("ing_widen");
+  // Inference saw integers first: amount is BIGINT.
+  std::vector<db::ColumnDef> narrow = {{"id", "BIGINT"}, {"amount", "BIGINT"}};
+  auto staged = Staged("ing_widen", PublishMode::kCreate, "01WIDEN0000000000000000001", narrow);
+  ASSERT_TRUE(PrepareSync(*staged).ok());
+  auto block = [](std::uint64_t first, std::uint64_t last, bool decimals) {
+    ingest::EncoderOptions options;
+    options.column_count = 2;
+    BlockEncoder encoder(options);
+    for (std::uint64_t r = first; r <= last; ++r) {
+      std::string id = std::to_string(r), amount = std::to_string(r) + (decimals ? ".25" : "");
+      std::vector<Field> fields = {Field{id}, Field{amount}};
+      encoder.Add(r, fields);
+    }
+    return encoder.Finish();
+  };
+  auto loader = Loader::Create(*pool_, {staged->staging_table(), staged->column_names(), 2, true});
+  for (std::uint64_t b = 0; b < 4; ++b) ASSERT_TRUE(loader->Submit(block(b * 100 + 1, (b + 1) * 100, false)));
+  // Then a block with decimals: hold it, let the loads drain, widen, go on.
+  loader->Pause();
+  ASSERT_TRUE(loader->Submit(block(401, 500, true)));
+  std::optional<core::Status> widened;
+  std::vector<db::ColumnDef> wide = {{"id", "BIGINT"}, {"amount", "DECIMAL(20,2)"}};
+  loader->WhenIdle([&] {
+    EXPECT_EQ(loader->in_flight(), 0u);
+    EXPECT_EQ(loader->queued(), 3u);  // two integer blocks beyond max_in_flight, and the held one
+    staged->AlterColumns(wide, [&](core::Status s) {
+      widened = s;
+      loader->Resume();
+    });
+  });
+  ASSERT_TRUE(RunUntil([&] { return widened.has_value(); }, std::chrono::seconds(60)));
+  ASSERT_TRUE(widened->ok()) << widened->message();
+  EXPECT_EQ(staged->columns(), wide);
+  std::optional<core::Result<sluice::ingest::LoadStats>> stats;
+  loader->Finish([&](core::Result<sluice::ingest::LoadStats> r) { stats.emplace(std::move(r)); });
+  ASSERT_TRUE(RunUntil([&] { return stats.has_value(); }, std::chrono::seconds(60)));
+  ASSERT_TRUE(*stats) << stats->error().message();
+  EXPECT_EQ((*stats)->rows, 500u);
+  ASSERT_TRUE(PublishSync(*staged, (*stats)->rows));
+  EXPECT_EQ(Scalar("SELECT CONCAT(SUM(amount), '/', MAX(amount), '/', COUNT(*)) FROM ing_widen"),
+            "125275.00/500.25/500");
+  EXPECT_EQ(Scalar("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                   "AND TABLE_NAME = 'ing_widen' AND COLUMN_NAME = 'amount'"),
+            "decimal");
+
+  // An append to an existing table keeps the table's types.
+  auto append = Staged("ing_widen", PublishMode::kAppend, "01WIDEN0000000000000000002", wide);
+  ASSERT_TRUE(PrepareSync(*append).ok());
+  std::optional<core::Status> refused;
+  append->AlterColumns({{"id", "TEXT"}, {"amount", "TEXT"}}, [&](core::Status s) { refused = s; });
+  ASSERT_TRUE(RunUntil([&] { return refused.has_value(); }));
+  EXPECT_EQ(refused->domain(), core::ErrorDomain::kInvalid);
+  ASSERT_TRUE(DiscardSync(*append).ok());
+}
+
 TEST_F(IngestLoaderTest, PrepareRejectsBadInputWithoutTouchingTheDatabase) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;  // the fixture's pool is on it
