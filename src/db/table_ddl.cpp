@@ -298,6 +298,18 @@ std::string InsertPrefixSql(std::string_view table, std::span<const std::string>
   return sql;
 }
 
+std::vector<std::uint8_t> EmptyIsNull(std::span<const ColumnDef> columns) {
+  std::vector<std::uint8_t> mask;
+  mask.reserve(columns.size());
+  for (const auto& column : columns) {
+    auto type = ParseSqlType(column.sql_type);
+    bool text = !type || type->kind == SqlTypeKind::kText || type->kind == SqlTypeKind::kMediumText ||
+                type->kind == SqlTypeKind::kLongText;
+    mask.push_back(text ? 0 : 1);
+  }
+  return mask;
+}
+
 std::vector<std::string> ColumnNames(std::span<const ColumnDef> columns) {
   std::vector<std::string> names;
   names.reserve(columns.size());

@@ -116,6 +116,12 @@ std::string LoadDataSql(std::string_view table, std::span<const std::string> col
 /// `INSERT INTO t (_row, c1, …) VALUES ` — the head of a multi-row INSERT.
 std::string InsertPrefixSql(std::string_view table, std::span<const std::string> columns);
 
+/// Per column, 1 when an empty CSV field is stored as NULL (every typed
+/// column) and 0 when it is '' (TEXT, MEDIUMTEXT, LONGTEXT) — API.md's rule,
+/// ready for ingest::EncoderOptions::empty_is_null. Unparsable types count as
+/// TEXT.
+std::vector<std::uint8_t> EmptyIsNull(std::span<const ColumnDef> columns);
+
 /// The names of `columns`, in order.
 std::vector<std::string> ColumnNames(std::span<const ColumnDef> columns);
 

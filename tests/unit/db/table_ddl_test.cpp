@@ -110,6 +110,12 @@ TEST(TableDdlTest, ColumnNameChecks) {
   EXPECT_TRUE(SameColumnName("größe", "GRÖßE"));
 }
 
+TEST(TableDdlTest, EmptyIsNullForTypedColumnsOnly) {
+  std::vector<ColumnDef> columns = {{"a", "TEXT"},   {"b", "BIGINT"},      {"c", "mediumtext"}, {"d", "DATE"},
+                                    {"e", "DOUBLE"}, {"f", "DECIMAL(5,2)"}, {"g", "LONGTEXT"},   {"h", "DATETIME(3)"}};
+  EXPECT_EQ(EmptyIsNull(columns), (std::vector<std::uint8_t>{0, 1, 0, 1, 1, 1, 0, 1}));
+}
+
 TEST(TableDdlTest, ReservedAndStagingNames) {
   EXPECT_TRUE(ValidateTableName("titanic").ok());
   EXPECT_TRUE(ValidateTableName("sluice_data").ok());
