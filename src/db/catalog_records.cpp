@@ -52,7 +52,9 @@ void WriteColumns(core::JsonWriter& w, const std::vector<CatalogColumn>& columns
 
 void WriteRejected(core::JsonWriter& w, const std::vector<RejectedRow>& rejected) {
   w.BeginArray();
-  for (const auto& row : rejected) w.BeginObject().Key("line").Uint(row.line).Key("reason").String(row.reason).EndObject();
+  for (const auto& row : rejected) {
+    w.BeginObject().Key("line").Uint(row.line).Key("reason").String(row.reason).EndObject();
+  }
   w.EndArray();
 }
 
@@ -208,7 +210,8 @@ core::Result<std::vector<RejectedRow>> ParseRejectedJson(std::string_view json) 
   for (simdjson::dom::element item : array) {
     simdjson::dom::object object;
     std::uint64_t line = 0;
-    if (item.get_object().get(object) != simdjson::SUCCESS || object["line"].get_uint64().get(line) != simdjson::SUCCESS) {
+    if (item.get_object().get(object) != simdjson::SUCCESS ||
+        object["line"].get_uint64().get(line) != simdjson::SUCCESS) {
       return ParseError("rejected");
     }
     bool ok = true;

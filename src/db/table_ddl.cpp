@@ -201,10 +201,10 @@ core::Status CheckColumns(std::span<const ColumnDef> columns) {
   for (std::size_t i = 1; i < folded.size(); ++i) {
     if (folded[i].first == folded[i - 1].first) {
       std::size_t later = std::max(folded[i].second, folded[i - 1].second);
+      bool row_key = folded[i].first == FoldName(kRowColumn);
       return core::Status::Invalid(fmt::format("column {} ('{}'): duplicate column name{}", later,
                                                columns[later - 1].name,
-                                               folded[i].first == FoldName(kRowColumn) ? " (`_row` is the hidden row key)"
-                                                                                      : ""));
+                                               row_key ? " (`_row` is the hidden row key)" : ""));
     }
   }
   auto bytes = RowBytes(columns);

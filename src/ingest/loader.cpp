@@ -204,7 +204,8 @@ void Loader::Complete(std::shared_ptr<Flight> flight, core::Status status) {
     stats_.rows += flight->block.row_count;
     stats_.blocks += 1;
     stats_.bytes += flight->block.bytes();
-    stats_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_time_);
+    stats_.elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_time_);
   }
   Report(flight->block, loaded);
   flight->lease.Release();  // back to the pool now, not when the last callback copy dies
