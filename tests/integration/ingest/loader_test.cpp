@@ -89,6 +89,62 @@ TEST_F(IngestLoaderTest, OutOfOrderBlocksLandInFileOrder) {
   }
 }
 
+TEST_F(IngestLoaderTest, ThreeIngestsInParallelShareThePool) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  struct One {
+    std::string table;
+    std::shared_ptr<StagedTable> staged;
+    std::shared_ptr<Loader> loader;
+    std::optional<core::Status> prepared;
+    std::optional<core::Result<sluice::ingest::LoadStats>> loaded;
+    std::optional<core::Result<sluice::ingest::PublishResult>> published;
+  };
+  std::vector<One> ingests(3);
+  for (std::size_t i = 0; i < ingests.size(); ++i) {
+    One& one = ingests[i];
+    one.table = "ing_parallel_" + std::to_string(i);
+    Fresh(one.table);
+    one.staged = Staged(one.table, PublishMode::kCreate, "01PARALLEL00000000000000" + std::to_string(i));
+    one.staged->Prepare([&one](core::Status s) { one.prepared = s; });
+  }
+  ASSERT_TRUE(RunUntil([&] {
+    return std::all_of(ingests.begin(), ingests.end(), [](const One& o) { return o.prepared.has_value(); });
+  }));
+  for (auto& one : ingests) {
+    ASSERT_TRUE(one.prepared->ok()) << one.prepared->message();
+    cleanup_.push_back(one.staged->staging_table());
+    one.loader = Loader::Create(*pool_, {one.staged->staging_table(), one.staged->column_names(), 0, true});
+  }
+  // Interleaved submissions, each ingest's blocks out of order.
+  std::vector<std::vector<EncodedBlock>> blocks;
+  for (std::size_t i = 0; i < ingests.size(); ++i) blocks.push_back(ShuffledBlocks(10, 200, LoadMethod::kLoadData));
+  for (std::size_t b = 0; b < 10; ++b) {
+    for (std::size_t i = 0; i < ingests.size(); ++i) ASSERT_TRUE(ingests[i].loader->Submit(std::move(blocks[i][b])));
+  }
+  for (auto& one : ingests) {
+    one.loader->Finish([&one](core::Result<sluice::ingest::LoadStats> r) {
+      one.loaded.emplace(std::move(r));
+      if (!*one.loaded) return;
+      one.staged->Publish((*one.loaded)->rows, [&one](core::Result<sluice::ingest::PublishResult> p) {
+        one.published.emplace(std::move(p));
+      });
+    });
+  }
+  ASSERT_TRUE(RunUntil([&] {
+    return std::all_of(ingests.begin(), ingests.end(), [](const One& o) {
+      return o.published.has_value() || (o.loaded.has_value() && !*o.loaded);
+    });
+  }, std::chrono::seconds(60)));
+  for (auto& one : ingests) {
+    ASSERT_TRUE(*one.loaded) << one.loaded->error().message();
+    ASSERT_TRUE(*one.published) << one.published->error().message();
+    ExpectSyntheticRows(one.table, 1, 2000);
+  }
+  EXPECT_TRUE(InternalTables().empty());
+  EXPECT_LE(pool_->stats().in_use, 0u);
+}
+
 TEST_F(IngestLoaderTest, MaxInFlightIsRespected) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;  // the fixture's pool is on it
