@@ -19,9 +19,13 @@
 #   PART        part size in bytes                      (default 8388608, the conf default)
 #   IN_FLIGHT   space-separated max_parts_in_flight values (default "4 10";
 #               4 is the conf default, 10 is awscli's max_concurrent_requests)
-#   SLUICE_TEST_RGW_* an RGW to use (eval "$(tests/env/rgw.sh env DIR PORT)");
+#   SLUICE_TEST_RGW_* an RGW to use (eval "$(tests/env/rgw.sh env DIR PORT)"),
+#               with RGW_DIR=DIR so deleted objects can be garbage-collected;
 #               without them a throw-away RGW is started on BENCH_PORT (45820)
 #               and stopped at the end.
+# RGW frees a deleted object's data only at garbage collection (hours later
+# by default) and memstore holds 4 GiB: the script runs `radosgw-admin gc
+# process --include-all` after every delete.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-s3}
@@ -42,6 +46,7 @@ trap cleanup EXIT
 
 if [[ -z ${SLUICE_TEST_RGW_ENDPOINT:-} ]]; then
   OWN_RGW=$WORK/rgw
+  RGW_DIR=$OWN_RGW
   "$ROOT/tests/env/rgw.sh" start "$OWN_RGW" "${BENCH_PORT:-45820}" >&2
   eval "$("$ROOT/tests/env/rgw.sh" env "$OWN_RGW" "${BENCH_PORT:-45820}")"
 fi
@@ -51,6 +56,11 @@ export AWS_ACCESS_KEY_ID=$SLUICE_TEST_RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SLUI
 export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 aws_rgw() { /usr/bin/aws --endpoint-url "$ENDPOINT" "$@"; }
+RGW_DIR=${RGW_DIR:-}
+remove() {  # remove an object and make RGW really free its data
+  aws_rgw s3 rm "s3://$BUCKET/$1" --only-show-errors
+  [[ -z $RGW_DIR ]] || radosgw-admin -c "$RGW_DIR/ceph.conf" gc process --include-all >/dev/null 2>&1 || true
+}
 
 DATA=$WORK/data.bin
 head -c $(( SIZE_MIB << 20 )) /dev/urandom > "$DATA"
@@ -75,7 +85,7 @@ for run in $(seq 1 "$RUNS"); do
     printf 'run %d sluice in-flight %-2s %7.1f MiB/s  peak RSS %6d KiB (base %d KiB)  peak buffered %d MiB  bound %d MiB\n' \
       "$run" "$n" "$(get mib_per_s)" "$(get peak_rss_kib)" "$(get base_rss_kib)" \
       $(( $(get peak_buffered_bytes) >> 20 )) $(( $(get bound_bytes) >> 20 ))
-    aws_rgw s3 rm "s3://$BUCKET/$PREFIX/sluice-$n-$run" --only-show-errors
+    remove "$PREFIX/sluice-$n-$run"
   done
   t0=$(now)
   /usr/bin/time -f '%M' -o "$WORK/aws-rss" \
@@ -85,7 +95,7 @@ for run in $(seq 1 "$RUNS"); do
   AWS_MIBS+=("$mibs")
   AWS_RSS+=("$(cat "$WORK/aws-rss")")
   printf 'run %d aws s3 cp           %7.1f MiB/s  peak RSS %6d KiB\n' "$run" "$mibs" "$(cat "$WORK/aws-rss")"
-  aws_rgw s3 rm "s3://$BUCKET/$PREFIX/aws-$run" --only-show-errors
+  remove "$PREFIX/aws-$run"
 done
 
 aws_median=$(printf '%s\n' "${AWS_MIBS[@]}" | median)

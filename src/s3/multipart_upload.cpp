@@ -1,7 +1,8 @@
 // MultipartUpload (see multipart_upload.hpp): a small state machine on the
 // loop thread.
 //
-// Write() appends to `current_`; a full part is sealed only when the next
+// Write() appends to `current_` (a PartBuffer: its own mapping, so freed
+// parts leave RSS at once); a full part is sealed only when the next
 // byte arrives (or at Finish), so an object of exactly part_size bytes still
 // goes up as one PutObject. A sealed part moves through kQueued → kHashing
 // (SHA-256 on the worker pool) → kReady → kUploading and leaves `parts_` when
@@ -39,6 +40,12 @@ core::Status Annotate(const core::Status& error, std::string_view context) {
 }
 
 // AbortMultipartUpload answers that still mean "nothing left to clean up".
+// The request body for a part (or the single PUT); an empty object has none.
+glue::HttpBody BodyOf(const std::shared_ptr<const PartBuffer>& buffer) {
+  if (!buffer) return glue::HttpBody(std::make_shared<const std::string>());
+  return glue::HttpBody(buffer, buffer->view());
+}
+
 bool AbortCountsAsDone(const core::Status& s, std::shared_ptr<spdlog::logger>& logger, std::string_view what) {
   if (s.ok()) return true;
   if (s.domain() != core::ErrorDomain::kS3) return false;
@@ -140,12 +147,19 @@ bool MultipartUpload::Write(std::string_view bytes) {
   }
   bytes_written_ += bytes.size();
   while (!bytes.empty()) {
-    if (current_.size() >= options_.part_size) {
+    if (current_ && current_->full()) {
       SealCurrent();  // only now: the stream goes on past this part
       if (state_ != State::kOpen) return false;
     }
-    const size_t n = std::min<size_t>(bytes.size(), options_.part_size - current_.size());
-    current_.append(bytes.data(), n);
+    if (!current_) {
+      current_ = PartBuffer::Create(options_.part_size);
+      if (!current_) {
+        Fail(core::Status{core::ErrorDomain::kLimit, 0,
+                          fmt::format("s3: no memory for a part of {} bytes ({})", options_.part_size, Context())});
+        return false;
+      }
+    }
+    const size_t n = current_->Append(bytes);
     buffered_bytes_ += n;
     bytes.remove_prefix(n);
   }
@@ -167,7 +181,7 @@ void MultipartUpload::Finish(Callback<UploadResult> done) {
       if (next_part_number_ == 1) {
         StartSinglePut();  // nothing was cut yet: the object fits in one request
       } else {
-        if (!current_.empty()) SealCurrent();  // the last part may be small
+        if (current_ && current_->size() > 0) SealCurrent();  // the last part may be small
         Pump();
       }
       return;
@@ -219,10 +233,8 @@ void MultipartUpload::SealCurrent() {
   }
   Part part;
   part.number = next_part_number_++;
-  part.data = std::make_shared<const std::string>(std::move(current_));
+  part.data = std::move(current_);  // the next Write maps a fresh buffer
   parts_.emplace(part.number, std::move(part));
-  current_ = std::string();
-  current_.reserve(options_.part_size);  // a stream that needed one part will likely need more
   Pump();
 }
 
@@ -285,14 +297,14 @@ void MultipartUpload::StartHash(Part& part) {
     return;
   }
   struct Hash {
-    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const PartBuffer> data;
     std::string hex;  // written on the worker, read on the loop after it
   };
   auto hash = std::make_shared<Hash>();
   hash->data = part.data;
   std::weak_ptr<MultipartUpload*> alive = alive_;
   loop::SubmitWork(
-      client_.loop(), [hash] { hash->hex = Sha256Hex(*hash->data); },
+      client_.loop(), [hash] { hash->hex = Sha256Hex(hash->data->view()); },
       [alive, hash, number = part.number](int status) {
         if (auto self = alive.lock()) (*self)->OnHashed(number, std::move(hash->hex), status);
       });
@@ -339,7 +351,7 @@ void MultipartUpload::StartUpload(Part& part) {
   part.stage = Stage::kUploading;
   std::weak_ptr<MultipartUpload*> alive = alive_;
   const int number = part.number;
-  client_.UploadPart(key_, upload_id_, number, part.data, part.payload_sha256,
+  client_.UploadPart(key_, upload_id_, number, BodyOf(part.data), part.payload_sha256,
                      [alive, number](core::Result<std::string> etag) {
                        if (auto self = alive.lock()) (*self)->OnPartDone(number, std::move(etag));
                      });
@@ -368,28 +380,27 @@ void MultipartUpload::OnPartDone(int number, core::Result<std::string> etag) {
 
 void MultipartUpload::StartSinglePut() {
   putting_ = true;
-  auto body = std::make_shared<const std::string>(std::move(current_));
-  current_ = std::string();
-  single_put_bytes_ = body->size();
+  glue::HttpBody body = BodyOf(std::shared_ptr<const PartBuffer>(std::move(current_)));
+  single_put_bytes_ = body.size();
   if (options_.payload_signing == PayloadSigning::kUnsignedOverTls && client_.https()) {
     OnSinglePutHashed(std::move(body), std::string(kUnsignedPayload), 0);
     return;
   }
   struct Hash {
-    std::shared_ptr<const std::string> body;
+    glue::HttpBody body;
     std::string hex;
   };
   auto hash = std::make_shared<Hash>();
   hash->body = std::move(body);
   std::weak_ptr<MultipartUpload*> alive = alive_;
   loop::SubmitWork(
-      client_.loop(), [hash] { hash->hex = Sha256Hex(*hash->body); },
+      client_.loop(), [hash] { hash->hex = Sha256Hex(hash->body.bytes); },
       [alive, hash](int status) {
         if (auto self = alive.lock()) (*self)->OnSinglePutHashed(std::move(hash->body), std::move(hash->hex), status);
       });
 }
 
-void MultipartUpload::OnSinglePutHashed(std::shared_ptr<const std::string> body, std::string sha256, int status) {
+void MultipartUpload::OnSinglePutHashed(glue::HttpBody body, std::string sha256, int status) {
   if (abort_requested_ || status != 0) {
     putting_ = false;
     Release(single_put_bytes_);
@@ -529,8 +540,8 @@ void MultipartUpload::Fail(core::Status error) {
 }
 
 void MultipartUpload::DropBuffers() {
-  uint64_t dropped = current_.size();
-  std::string().swap(current_);
+  uint64_t dropped = current_ ? current_->size() : 0;
+  current_.reset();
   for (auto it = parts_.begin(); it != parts_.end();) {
     if (it->second.stage == Stage::kUploading) {
       ++it;  // the request holds the bytes; its completion releases them

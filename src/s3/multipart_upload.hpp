@@ -47,6 +47,7 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "log/logger.hpp"
+#include "s3/part_buffer.hpp"
 #include "s3/s3_client.hpp"
 #include "uv/uv_handle.hpp"
 
@@ -161,7 +162,7 @@ class MultipartUpload {
   enum class Stage { kQueued, kHashing, kReady, kUploading };
   struct Part {
     int number = 0;
-    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const PartBuffer> data;
     std::string payload_sha256;
     Stage stage = Stage::kQueued;
   };
@@ -173,7 +174,7 @@ class MultipartUpload {
   void PumpOnce();
   void StartHash(Part& part);
   void OnHashed(int number, std::string sha256, int status);
-  void OnSinglePutHashed(std::shared_ptr<const std::string> body, std::string sha256, int status);
+  void OnSinglePutHashed(glue::HttpBody body, std::string sha256, int status);
   void StartCreate();
   void OnCreated(core::Result<std::string> id);
   void StartUpload(Part& part);
@@ -210,7 +211,7 @@ class MultipartUpload {
   std::shared_ptr<MultipartUpload*> alive_;  ///< completions hold a weak_ptr to this
 
   State state_ = State::kOpen;
-  std::string current_;                  ///< the part being filled
+  std::unique_ptr<PartBuffer> current_;  ///< the part being filled (null until its first byte)
   std::map<int, Part> parts_;            ///< sealed and not yet uploaded, by number
   std::vector<CompletedPart> completed_; ///< uploaded, in completion order
   int next_part_number_ = 1;

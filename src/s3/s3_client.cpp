@@ -163,7 +163,7 @@ struct S3Client::Call {
   std::string method;
   S3Location where;
   KeyValues headers;
-  std::shared_ptr<const std::string> body;
+  glue::HttpBody body;
   std::string payload_sha256;
   uint64_t max_response_bytes = 0;
   bool error_body_fails = false;
@@ -215,7 +215,7 @@ S3Client::~S3Client() {
 }
 
 void S3Client::Send(std::string method, const S3Location& where, KeyValues headers,
-                    std::shared_ptr<const std::string> body, std::string payload_sha256,
+                    glue::HttpBody body, std::string payload_sha256,
                     uint64_t max_response_bytes, bool error_body_fails, RawCallback done) {
   auto call = std::make_shared<Call>();
   call->owner = this;
@@ -224,7 +224,7 @@ void S3Client::Send(std::string method, const S3Location& where, KeyValues heade
   call->where = where;
   call->headers = std::move(headers);
   if (payload_sha256.empty()) {
-    payload_sha256 = body ? Sha256Hex(*body) : std::string(kEmptyPayloadSha256);
+    payload_sha256 = body ? Sha256Hex(body.bytes) : std::string(kEmptyPayloadSha256);
   }
   call->body = std::move(body);
   call->payload_sha256 = std::move(payload_sha256);
@@ -312,7 +312,7 @@ void S3Client::OnRetryTimer(uv_timer_t* timer) {
 
 void S3Client::HeadBucket(StatusCallback done) {
   const S3Location where = urls_.Bucket();
-  Send("HEAD", where, {}, nullptr, "", 0, false,
+  Send("HEAD", where, {}, {}, "", 0, false,
        [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -320,7 +320,7 @@ void S3Client::HeadBucket(StatusCallback done) {
        });
 }
 
-void S3Client::PutObject(std::string_view key, std::shared_ptr<const std::string> body, PutOptions options,
+void S3Client::PutObject(std::string_view key, glue::HttpBody body, PutOptions options,
                          Callback<PutObjectResult> done) {
   const S3Location where = urls_.Object(FullKey(key));
   KeyValues headers = std::move(options.extra_headers);
@@ -340,7 +340,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
   const S3Location where = urls_.Object(FullKey(key));
   KeyValues headers;
   if (!options.range.empty()) headers.emplace_back("range", options.range);
-  Send("GET", where, std::move(headers), nullptr, "", options_.max_get_bytes, false,
+  Send("GET", where, std::move(headers), {}, "", options_.max_get_bytes, false,
        [what = What("GET", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -356,7 +356,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
 
 void S3Client::DeleteObject(std::string_view key, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key));
-  Send("DELETE", where, {}, nullptr, "", 1 << 20, false,
+  Send("DELETE", where, {}, {}, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -368,7 +368,7 @@ void S3Client::CreateMultipartUpload(std::string_view key, PutOptions options, C
   const S3Location where = urls_.Object(FullKey(key), {{"uploads", ""}});
   KeyValues headers = std::move(options.extra_headers);
   if (!options.content_type.empty()) headers.emplace_back("content-type", options.content_type);
-  Send("POST", where, std::move(headers), nullptr, "", 1 << 20, false,
+  Send("POST", where, std::move(headers), {}, "", 1 << 20, false,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status) || ParseS3Error(r->body)) return done(S3ErrorStatus(*r, what));
@@ -382,7 +382,7 @@ void S3Client::CreateMultipartUpload(std::string_view key, PutOptions options, C
 }
 
 void S3Client::UploadPart(std::string_view key, std::string_view upload_id, int part_number,
-                          std::shared_ptr<const std::string> data, std::string payload_sha256,
+                          glue::HttpBody data, std::string payload_sha256,
                           Callback<std::string> done) {
   const S3Location where =
       urls_.Object(FullKey(key), {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}});
@@ -423,7 +423,7 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
 
 void S3Client::AbortMultipartUpload(std::string_view key, std::string_view upload_id, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key), {{"uploadId", std::string(upload_id)}});
-  Send("DELETE", where, {}, nullptr, "", 1 << 20, false,
+  Send("DELETE", where, {}, {}, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -433,7 +433,7 @@ void S3Client::AbortMultipartUpload(std::string_view key, std::string_view uploa
 
 void S3Client::HeadObject(std::string_view key, Callback<ObjectInfo> done) {
   const S3Location where = urls_.Object(FullKey(key));
-  Send("HEAD", where, {}, nullptr, "", 0, false,
+  Send("HEAD", where, {}, {}, "", 0, false,
        [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -453,7 +453,7 @@ void S3Client::ListObjectsV2(std::string_view prefix, ListObjectsOptions options
   if (!options.delimiter.empty()) query.emplace_back("delimiter", options.delimiter);
   if (options.max_keys > 0) query.emplace_back("max-keys", std::to_string(options.max_keys));
   const S3Location where = urls_.Bucket(query);
-  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+  Send("GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
         done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
@@ -481,7 +481,7 @@ void S3Client::ListMultipartUploads(std::string_view prefix, ListUploadsOptions 
   if (!options.upload_id_marker.empty()) query.emplace_back("upload-id-marker", options.upload_id_marker);
   if (options.max_uploads > 0) query.emplace_back("max-uploads", std::to_string(options.max_uploads));
   const S3Location where = urls_.Bucket(query);
-  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+  Send("GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
         done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
@@ -508,7 +508,7 @@ void S3Client::ListParts(std::string_view key, std::string_view upload_id, ListP
   }
   if (options.max_parts > 0) query.emplace_back("max-parts", std::to_string(options.max_parts));
   const S3Location where = urls_.Object(FullKey(key), query);
-  Send("GET", where, {}, nullptr, "", kMaxListBytes, false,
+  Send("GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));

@@ -142,8 +142,8 @@ class S3Client {
 
   /// HEAD the bucket: Ok when it exists and the keys may use it.
   void HeadBucket(StatusCallback done);
-  /// PUT an object from memory.
-  void PutObject(std::string_view key, std::shared_ptr<const std::string> body, PutOptions options,
+  /// PUT an object from memory (a shared std::string converts to HttpBody).
+  void PutObject(std::string_view key, glue::HttpBody body, PutOptions options,
                  Callback<PutObjectResult> done);
   /// GET an object (or a range of it) into memory.
   void GetObject(std::string_view key, GetOptions options, Callback<GetObjectResult> done);
@@ -170,7 +170,7 @@ class S3Client {
   /// PUT ?partNumber=N&uploadId=…: one part; gives its ETag.
   /// `payload_sha256` as in PutOptions (empty = hashed here).
   void UploadPart(std::string_view key, std::string_view upload_id, int part_number,
-                  std::shared_ptr<const std::string> data, std::string payload_sha256, Callback<std::string> done);
+                  glue::HttpBody data, std::string payload_sha256, Callback<std::string> done);
   /// POST ?uploadId=…: joins the parts (ascending part numbers).
   void CompleteMultipartUpload(std::string_view key, std::string_view upload_id,
                                const std::vector<CompletedPart>& parts, Callback<CompleteMultipartResult> done);
@@ -202,7 +202,7 @@ class S3Client {
 
   /// Signs and sends (with retries); `done` gets the final raw response for
   /// any HTTP status. `error_body_fails`: a 2xx with an <Error> is retryable.
-  void Send(std::string method, const S3Location& where, KeyValues headers, std::shared_ptr<const std::string> body,
+  void Send(std::string method, const S3Location& where, KeyValues headers, glue::HttpBody body,
             std::string payload_sha256, uint64_t max_response_bytes, bool error_body_fails, RawCallback done);
   void Attempt(std::shared_ptr<Call> call);
   void Finished(std::shared_ptr<Call> call, core::Result<glue::HttpResponse> result);

@@ -71,7 +71,7 @@ struct CurlMulti::Transfer {
   CurlEasyPtr easy;
   CurlSlistPtr header_list;
   std::string what;  // "PUT http://host/bucket/key", for messages
-  std::shared_ptr<const std::string> body;
+  HttpBody body;
   size_t body_offset = 0;
   uint64_t max_response_bytes = 0;
   bool response_too_large = false;
@@ -82,16 +82,16 @@ struct CurlMulti::Transfer {
   static size_t OnRead(char* buffer, size_t size, size_t nitems, void* userdata) {
     auto* t = static_cast<Transfer*>(userdata);
     if (!t->body) return 0;
-    const size_t left = t->body->size() - t->body_offset;
+    const size_t left = t->body.size() - t->body_offset;
     const size_t n = std::min(left, size * nitems);
-    std::memcpy(buffer, t->body->data() + t->body_offset, n);
+    std::memcpy(buffer, t->body.bytes.data() + t->body_offset, n);
     t->body_offset += n;
     return n;
   }
 
   static int OnSeek(void* userdata, curl_off_t offset, int origin) {
     auto* t = static_cast<Transfer*>(userdata);
-    const size_t size = t->body ? t->body->size() : 0;
+    const size_t size = t->body.size();
     if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > size) return CURL_SEEKFUNC_CANTSEEK;
     t->body_offset = static_cast<size_t>(offset);
     return CURL_SEEKFUNC_OK;
@@ -207,7 +207,7 @@ void CurlMulti::Perform(HttpRequest request, Callback done) {
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (options_.verbose) curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 
-  const curl_off_t body_size = raw->body ? static_cast<curl_off_t>(raw->body->size()) : 0;
+  const curl_off_t body_size = static_cast<curl_off_t>(raw->body.size());
   const std::string& m = request.method;
   if (m == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);

@@ -44,15 +44,34 @@
 
 namespace sluice::glue {
 
+/// Request body bytes and whatever keeps them alive: a shared std::string
+/// (implicitly), or any other owner of memory (a page-mapped part buffer) —
+/// shared so a retry, or the caller, keeps it without a copy. Empty owner =
+/// no body.
+struct HttpBody {
+  std::shared_ptr<const void> owner;
+  std::string_view bytes;
+
+  HttpBody() = default;
+  /// A body held in a std::string (implicit: the common case).
+  HttpBody(std::shared_ptr<const std::string> text)  // NOLINT(google-explicit-constructor)
+      : owner(text), bytes(text ? std::string_view(*text) : std::string_view()) {}
+  /// `bytes` that stay valid while `owner` lives.
+  HttpBody(std::shared_ptr<const void> owner_in, std::string_view bytes_in)
+      : owner(std::move(owner_in)), bytes(bytes_in) {}
+
+  explicit operator bool() const noexcept { return owner != nullptr; }
+  size_t size() const noexcept { return bytes.size(); }
+};
+
 /// One HTTP request. Headers are sent as given (a "Host" header overrides the
 /// one curl derives from the URL, so a signed Host is the sent Host).
 struct HttpRequest {
   std::string method = "GET";  ///< GET, HEAD, PUT, POST, DELETE, ...
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
-  /// The body, read from memory; shared so a retry (or the caller) can keep it
-  /// without a copy. Null = no body.
-  std::shared_ptr<const std::string> body;
+  /// The body, read from memory by curl's read callback. Empty = no body.
+  HttpBody body;
   std::chrono::milliseconds timeout{60000};          ///< whole transfer; 0 = none
   std::chrono::milliseconds connect_timeout{10000};  ///< TCP (+TLS) connect
   /// Abort with an error if the response body grows past this; 0 = no limit.

@@ -75,26 +75,28 @@ class LoopTest : public ::testing::Test {
     return done();
   }
 
-  /// Starts an operation that reports a Result<T> and waits for it.
+  /// Starts an operation that reports a Result<T> and waits for it. The
+  /// result lives on the heap: after a timeout the callback may still come
+  /// (e.g. cancelled at TearDown) and must not write into a dead frame.
   template <class T, class Start>
   core::Result<T> Await(Start start, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
-    std::optional<core::Result<T>> out;
-    start([&out](core::Result<T> r) { out.emplace(std::move(r)); });
-    if (!RunUntil([&out] { return out.has_value(); }, limit)) {
+    auto out = std::make_shared<std::optional<core::Result<T>>>();
+    start([out](core::Result<T> r) { out->emplace(std::move(r)); });
+    if (!RunUntil([&out] { return out->has_value(); }, limit)) {
       return core::Status::Internal("timed out waiting for the callback");
     }
-    return std::move(*out);
+    return std::move(**out);
   }
 
   /// The same for an operation that reports a Status.
   template <class Start>
   core::Status AwaitStatus(Start start, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
-    std::optional<core::Status> out;
-    start([&out](core::Status s) { out.emplace(std::move(s)); });
-    if (!RunUntil([&out] { return out.has_value(); }, limit)) {
+    auto out = std::make_shared<std::optional<core::Status>>();
+    start([out](core::Status s) { out->emplace(std::move(s)); });
+    if (!RunUntil([&out] { return out->has_value(); }, limit)) {
       return core::Status::Internal("timed out waiting for the callback");
     }
-    return std::move(*out);
+    return std::move(**out);
   }
 
   uv_loop_t loop_{};
