@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -182,7 +185,34 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   if (options.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (!options.body.empty() || options.chunked) {
+  curl_mime* mime = nullptr;
+  FILE* body_file = nullptr;
+  if (!options.form.empty()) {
+    mime = curl_mime_init(curl);
+    for (const auto& part : options.form) {
+      curl_mimepart* field = curl_mime_addpart(mime);
+      curl_mime_name(field, part.name.c_str());
+      if (!part.file_path.empty()) {
+        curl_mime_filedata(field, part.file_path.c_str());
+        if (!part.filename.empty()) curl_mime_filename(field, part.filename.c_str());
+      } else {
+        curl_mime_data(field, part.value.data(), part.value.size());
+      }
+    }
+    curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
+  } else if (!options.body_file.empty()) {
+    body_file = std::fopen(options.body_file.c_str(), "rb");
+    std::fseek(body_file, 0, SEEK_END);
+    long size = std::ftell(body_file);
+    std::fseek(body_file, 0, SEEK_SET);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READDATA, body_file);
+    if (options.chunked) {
+      headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+    } else {
+      curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    }
+  } else if (!options.body.empty() || options.chunked) {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
     curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
@@ -202,7 +232,24 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+  if (mime != nullptr) curl_mime_free(mime);
+  if (body_file != nullptr) std::fclose(body_file);
   return result;
+}
+
+std::string RunCommand(const std::string& command, int* exit_code) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    if (exit_code != nullptr) *exit_code = -1;
+    return out;
+  }
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  int status = ::pclose(pipe);
+  if (exit_code != nullptr) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
 }
 
 }  // namespace sluice::testing

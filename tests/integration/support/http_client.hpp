@@ -50,6 +50,14 @@ struct FetchResult {
   long connects = 0;         ///< new connections curl opened
 };
 
+/// One multipart/form-data part (curl -F): a field, or a file from disk.
+struct FormPart {
+  std::string name;
+  std::string value;      ///< a field's value
+  std::string file_path;  ///< a file part's path (curl reads and streams it)
+  std::string filename;   ///< the file name sent (default: the path's base name)
+};
+
 struct FetchOptions {
   std::string method = "GET";
   std::string body;
@@ -57,7 +65,12 @@ struct FetchOptions {
   bool chunked = false;              ///< send the body with Transfer-Encoding: chunked
   long timeout_ms = 30000;
   std::string ca_file;               ///< https: trust this PEM (verification stays on)
+  std::vector<FormPart> form;        ///< non-empty: a multipart/form-data POST
+  std::string body_file;             ///< send this file as the body (streamed)
 };
+
+/// Runs a command through the shell and returns its stdout (and its exit code).
+std::string RunCommand(const std::string& command, int* exit_code = nullptr);
 
 FetchResult Fetch(const std::string& url, const FetchOptions& options = {});
 
