@@ -9,7 +9,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
 
+#include "app/ingest_command.hpp"
 #include "app/server_app.hpp"
 #include "config/config.hpp"
 #include "ingest/generator.hpp"
@@ -59,6 +63,56 @@ int main(int argc, char** argv) {
                   "city, note, flag, score (default: id,uuid,name,email,date,amount,quantity,code,city)");
   gen->add_option("--seed", gen_seed, "random seed")->capture_default_str();
   gen->add_flag("--no-header", gen_no_header, "omit the header row");
+
+  // `ingest`: the upload pipeline without HTTP (src/app/ingest_command.hpp).
+  sluice::app::IngestCommandArgs ingest_args;
+  std::vector<std::string> ingest_types;
+  auto* ingest = cli.add_subcommand("ingest", "load FILE (- for stdin) into a table: S3 copy, staging, publish; "
+                                              "prints the upload record");
+  ingest->add_option("file", ingest_args.file, "the CSV/TSV file, or - for stdin")->required();
+  ingest->add_option("--config,-c", ingest_args.config_path, "the .conf file (default: built-in defaults + SLUICE_*)");
+  for (const auto& [flag, name, help] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--table,-t", "table", "target table (default: from the file name)"},
+           {"--mode", "mode", "create | replace | append (default create)"},
+           {"--format", "format", "csv | tsv (default: from the file name, else csv)"},
+           {"--types", "types", "infer | text (default infer)"},
+           {"--delimiter", "delimiter", "one character, tab, or auto (default auto)"},
+           {"--quote", "quote", "one character (default \")"},
+           {"--header", "header", "true | false (default true)"},
+           {"--encoding", "encoding", "utf-8 | latin-1 | auto (default auto)"},
+           {"--on-error", "on_error", "skip | abort (default skip)"},
+           {"--filename", "filename", "the name for S3 and the record (default: FILE's name)"}}) {
+    ingest->add_option_function<std::string>(
+        flag, [&ingest_args, name = name](const std::string& value) { ingest_args.options.emplace_back(name, value); },
+        help);
+  }
+  ingest->add_option("--type", ingest_types, "force a column's type: COLUMN=TYPE (repeatable), e.g. zip=text");
+  ingest->add_flag_callback("--no-header", [&ingest_args] { ingest_args.options.emplace_back("header", "false"); },
+                            "the first row is data; columns are c1..cN");
+  ingest->add_flag("--gzip", ingest_args.gzip, "the input is gzip-compressed (implied by a .gz name)");
+  ingest->add_flag("--no-s3", ingest_args.no_s3, "do not copy the original to S3");
+  ingest->add_option("--sha256", ingest_args.sha256, "expected SHA-256 (hex) of the input; a mismatch fails");
+  if (argc > 1 && std::string_view(argv[1]) == "ingest") {
+    try {
+      cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return cli.exit(e) == 0 ? 0 : 2;  // bad usage is 2, as for the rest of `ingest`
+    }
+    for (const auto& spec : ingest_types) {
+      auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        fmt::print(stderr, "sluice ingest: --type takes COLUMN=TYPE, got '{}'\n", spec);
+        return 2;
+      }
+      ingest_args.options.emplace_back("type." + spec.substr(0, eq), spec.substr(eq + 1));
+    }
+    mysql_library_init(0, nullptr, nullptr);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = sluice::app::RunIngestCommand(ingest_args);
+    curl_global_cleanup();
+    mysql_library_end();
+    return rc;
+  }
 
   CLI11_PARSE(cli, argc, argv);
 

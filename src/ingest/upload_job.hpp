@@ -1,0 +1,168 @@
+// UploadJob: the IngestJob that IngestRegistry starts (ingest_job.hpp has the
+// contract). Internal to src/ingest: others hold it as an IngestJob.
+//
+// How it is put together:
+//   Write ─┬─▶ MultipartUpload (the original bytes to S3)
+//          └─▶ Pipeline (hash, inflate, split, parse, encode on workers)
+//                 on_header ─▶ StagedTable "load stage" Prepare ─▶ Loader
+//                 on_block  ─▶ Loader (TEXT columns widened first if needed)
+//   Finish ─▶ S3 complete ∥ last blocks load ∥ digest + duplicate check
+//          ─▶ publish (job_publish.cpp): convert the TEXT staging table to the
+//             inferred types when they differ (one INSERT … SELECT into a typed
+//             staging table), then StagedTable::Publish with the catalog entry
+//          ─▶ the record `done` ─▶ on_finished
+// Any failure ─▶ Fail(): the one cleanup path (stop the pipeline, abort the
+// loader, abort or delete the S3 object, drop every staging table once no
+// statement is running on it, record failed/cancelled) ─▶ on_finished.
+//
+// Why a TEXT staging table (create/replace): a type decided on the first
+// blocks can be proven wrong by a later value, and widening a typed column
+// that was already loaded can alter values (DECIMAL 1.5 stored as 1.50, then
+// read back as text '1.50'). Text holds every value exactly; the types are
+// applied once, at publish, when every value has been seen — so no value is
+// ever lost or altered. The copy costs one pass over the staged rows
+// (bulk-inserted into an empty table) and is skipped when every column stays
+// text. Append to an existing table loads straight into its types; a value
+// that does not fit them is a bad row.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ingest/ingest_job.hpp"
+#include "ingest/loader.hpp"
+#include "ingest/pipeline.hpp"
+#include "ingest/staged_table.hpp"
+#include "log/logger.hpp"
+#include "s3/multipart_upload.hpp"
+#include "uv/uv_handle.hpp"
+
+namespace sluice::ingest {
+
+/// Whether `table` exists in the pool's database (compared exactly: names are
+/// case-sensitive on Linux even where information_schema compares without case).
+void CheckTableExists(db::DbPool& pool, std::string table, std::function<void(core::Result<bool>)> done);
+
+/// See the top of this file.
+class UploadJob final : public IngestJob {
+ public:
+  /// A job for `record` (id, table, mode, filename, created_at set; state
+  /// receiving). `on_end` runs once after on_finished (the registry forgets it).
+  static std::shared_ptr<UploadJob> Create(IngestContext context, IngestOptions options, db::UploadRecord record,
+                                           Callbacks callbacks, std::function<void(const std::string&)> on_end);
+  ~UploadJob() override;
+
+  /// Sets up the S3 upload and the pipeline; an error means nothing started.
+  core::Status Begin();
+
+  bool Write(std::string_view bytes) override;
+  void Finish() override;
+  void Cancel(std::string code, std::string message) override;
+  const db::UploadRecord& record() const override { return record_; }
+  uint64_t Subscribe(Callbacks callbacks) override;
+  void Unsubscribe(uint64_t token) override;
+
+ private:
+  UploadJob(IngestContext context, IngestOptions options, db::UploadRecord record, Callbacks callbacks,
+            std::function<void(const std::string&)> on_end);
+
+  // Input and flow control (ingest_job.cpp).
+  bool ShouldPause() const;
+  void MaybeResume();
+  void SyncS3();
+  // Pipeline and loading (ingest_job.cpp).
+  void OnHeader();
+  void OnStageReady(core::Status status);
+  void OnBlock(PipelineBlock block);
+  void PumpLoad();
+  void MaybeWiden();
+  void OnBlockLoaded(const BlockDone& done);
+  void OnLoadFinished(core::Result<LoadStats> result);
+  void OnS3Finished(core::Result<s3::UploadResult> result);
+  void Advance();
+  // Cleanup, records and callbacks (ingest_job.cpp).
+  void Fail(std::string code, std::string message, db::UploadState state = db::UploadState::kFailed);
+  void AdvanceCleanup();
+  void RefreshCounters();
+  void OnProgressTimer();
+  void WriteFinalRecord();
+  // Publishing (job_publish.cpp).
+  void StartDuplicateCheck();
+  void StartPublish();
+  void Convert(std::vector<db::ColumnDef> final_columns);
+  void RunConvert(std::vector<db::ColumnDef> final_columns);
+  void PublishStage(std::shared_ptr<StagedTable> stage);
+
+  std::weak_ptr<UploadJob> weak() { return std::static_pointer_cast<UploadJob>(shared_from_this()); }
+
+  IngestContext ctx_;
+  IngestOptions options_;
+  db::UploadRecord record_;
+  Callbacks own_;
+  std::map<uint64_t, Callbacks> subscribers_;
+  uint64_t next_token_ = 1;
+  std::function<void(const std::string&)> on_end_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  PublishMode mode_ = PublishMode::kCreate;
+  std::shared_ptr<MemoryAccount> account_;
+  uint64_t pause_floor_ = 0;  ///< a job may always hold this much (so every job can progress)
+  std::shared_ptr<Pipeline> pipeline_;
+  std::unique_ptr<s3::MultipartUpload> upload_;
+  uint64_t s3_counted_ = 0;
+
+  std::shared_ptr<StagedTable> load_stage_;   ///< what the Loader fills
+  std::shared_ptr<StagedTable> final_stage_;  ///< typed copy, when types differ
+  std::vector<db::ColumnDef> stage_columns_;  ///< the load stage's columns as they are now
+  bool typed_stage_ = false;                  ///< append to an existing table: the target's types
+  std::shared_ptr<Loader> loader_;
+  std::deque<PipelineBlock> pending_;         ///< encoded, not yet given to the loader
+  LoadStats load_stats_;
+  s3::UploadResult s3_result_;
+  glue::UvHandle<uv_timer_t> progress_timer_;
+
+  // Where the job is.
+  bool input_ended_ = false;
+  bool pipeline_done_ = false;
+  bool stage_preparing_ = false;
+  bool stage_ready_ = false;
+  bool widening_ = false;       ///< blocks wait: a TEXT column must grow first
+  bool alter_running_ = false;
+  bool loader_finish_called_ = false;
+  bool loader_done_ = false;
+  bool s3_done_ = false;        ///< the object is complete (or there is no S3)
+  bool s3_completed_ = false;   ///< an object exists at the key
+  bool s3_clean_ = false;       ///< cleanup: nothing of the upload left on S3
+  bool dup_started_ = false;
+  bool dup_done_ = false;
+  bool publishing_ = false;     ///< conversion or publish started
+  bool db_busy_ = false;        ///< a conversion or publish statement is running
+  bool published_ = false;
+  bool failing_ = false;
+  bool discards_started_ = false;
+  int discards_ = 0;
+  bool finishing_record_ = false;  ///< the final record is due (waits for a progress write in flight)
+  bool final_sent_ = false;
+  bool finished_ = false;
+  bool paused_ = false;
+  bool wake_scheduled_ = false;
+  bool progress_dirty_ = false;
+  bool progress_writing_ = false;
+  bool final_stage_publishing_ = false;  ///< StagedTable::Publish is running: it decides the outcome
+  struct LateFailure {
+    std::string code;
+    std::string message;
+    db::UploadState state = db::UploadState::kFailed;
+  };
+  std::optional<LateFailure> late_failure_;  ///< a Cancel (or error) that came during the publish
+};
+
+}  // namespace sluice::ingest
