@@ -1,0 +1,149 @@
+// ResultWriter (see result_writer.hpp). The per-row paths are the hot loop of
+// a large answer, so keys are escaped once up front, CSV fields are scanned
+// once for the characters that force quoting, and nothing allocates per cell
+// beyond the caller's buffer growing.
+#include "query/result_writer.hpp"
+
+#include <cstring>
+
+#include "core/json_writer.hpp"
+
+namespace sluice::query {
+
+std::string_view ContentType(Format format) {
+  switch (format) {
+    case Format::kCsv: return "text/csv; charset=utf-8; header=present";
+    case Format::kNdjson: return "application/x-ndjson; charset=utf-8";
+    case Format::kJson: break;
+  }
+  return "application/json; charset=utf-8";
+}
+
+bool IsJsonNumber(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (i < n && text[i] == '-') ++i;
+  if (i >= n) return false;
+  if (text[i] == '0') {
+    ++i;
+  } else if (text[i] >= '1' && text[i] <= '9') {
+    while (i < n && text[i] >= '0' && text[i] <= '9') ++i;
+  } else {
+    return false;
+  }
+  if (i < n && text[i] == '.') {
+    ++i;
+    std::size_t start = i;
+    while (i < n && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
+    std::size_t start = i;
+    while (i < n && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  return i == n;
+}
+
+ResultWriter::ResultWriter(Format format, std::vector<OutputColumn> columns, PageHead head)
+    : format_(format), columns_(std::move(columns)), head_(std::move(head)) {
+  for (const auto& column : columns_) {
+    std::string key;
+    core::AppendJsonString(key, column.name);
+    key.push_back(':');
+    json_keys_.push_back(std::move(key));
+  }
+}
+
+void ResultWriter::Begin(std::string& out) {
+  switch (format_) {
+    case Format::kJson:
+      out += "{\"table\":";
+      core::AppendJsonString(out, head_.table);
+      out += ",\"total\":";
+      out += head_.total ? std::to_string(*head_.total) : "null";
+      out += ",\"offset\":";
+      out += std::to_string(head_.offset);
+      out += ",\"limit\":";
+      out += std::to_string(head_.limit);
+      out += ",\"rows\":[";
+      return;
+    case Format::kCsv:
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        CsvField(out, columns_[i].name);
+      }
+      out += "\r\n";
+      return;
+    case Format::kNdjson:
+      return;
+  }
+}
+
+void ResultWriter::JsonObject(std::string& out, const RowView& row) {
+  out.push_back('{');
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += json_keys_[i];
+    if (row.cells[i] == nullptr) {
+      out += "null";
+      continue;
+    }
+    std::string_view cell(row.cells[i], row.lengths[i]);
+    if (columns_[i].numeric && IsJsonNumber(cell)) {
+      out.append(cell);
+    } else {
+      core::AppendJsonString(out, cell);
+    }
+  }
+  out.push_back('}');
+}
+
+void ResultWriter::CsvField(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(field);
+    return;
+  }
+  out.push_back('"');
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void ResultWriter::Row(std::string& out, const RowView& row) {
+  switch (format_) {
+    case Format::kJson:
+      if (rows_ > 0) out.push_back(',');
+      JsonObject(out, row);
+      break;
+    case Format::kNdjson:
+      JsonObject(out, row);
+      out.push_back('\n');
+      break;
+    case Format::kCsv:
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        if (row.cells[i] != nullptr) CsvField(out, std::string_view(row.cells[i], row.lengths[i]));
+      }
+      out += "\r\n";
+      break;
+  }
+  ++rows_;
+}
+
+void ResultWriter::End(std::string& out, const std::optional<std::string>& next_cursor) {
+  if (format_ != Format::kJson) return;
+  out += "],\"next_cursor\":";
+  if (next_cursor) {
+    core::AppendJsonString(out, *next_cursor);
+  } else {
+    out += "null";
+  }
+  out.push_back('}');
+}
+
+}  // namespace sluice::query
