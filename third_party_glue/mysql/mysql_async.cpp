@@ -1,6 +1,7 @@
 // MysqlConnection's state machines: Connect (resolve → one attempt per address
 // → handshake), Query (real_query → store_result → drain extra results) and
-// Close, each a state whose Connector/C call is started once and continued
+// Close, plus StreamQuery (real_query → use_result → fetch_row per row,
+// paced by the sink), each a state whose Connector/C call is started once and continued
 // with `_cont` whenever the uv_poll_t / uv_timer_t it waits for fires. Run()
 // is the one driver loop; Advance() reads a finished call's result and picks
 // the next state; Finish*() hand the outcome to the caller (Deliver() defers it
@@ -77,6 +78,16 @@ int RefuseInfileError(void*, char* buffer, unsigned int length) {
 
 }  // namespace
 
+std::string WithStatementTimeLimit(std::string_view sql, std::chrono::milliseconds limit) {
+  if (limit.count() <= 0) return std::string(sql);
+  return fmt::format("SET STATEMENT max_statement_time={}.{:03} FOR {}", limit.count() / 1000, limit.count() % 1000,
+                     sql);
+}
+
+bool IsStatementTimeout(const core::Status& status) {
+  return status.domain() == core::ErrorDomain::kDb && status.code() == ER_STATEMENT_TIMEOUT;
+}
+
 bool IsConnectionLost(const core::Status& status) {
   if (status.domain() != core::ErrorDomain::kDb) return false;
   switch (status.code()) {
@@ -130,6 +141,12 @@ MysqlConnection::~MysqlConnection() {
   ClosePoll();  // before anything below can close the fd
   if (mysql_ != nullptr) {
     if (suspended_) Cancel();
+    if (stream_res_ != nullptr) {
+      // A half-read streaming result: shut the socket so freeing it cannot
+      // block reading the rest.
+      if (SocketOpen()) ::shutdown(mysql_get_socket(mysql_.get()), SHUT_RDWR);
+      stream_res_.reset();
+    }
     mysql_.reset();  // idle and open: blocking COM_QUIT (a few bytes); else memory only
   }
   // wait_timer_ and op_timer_ close in their destructors; pending callbacks drop.
@@ -146,6 +163,8 @@ bool MysqlConnection::open() const noexcept {
     case State::kQuery:
     case State::kStoreResult:
     case State::kNextResult:
+    case State::kStreamQuery:
+    case State::kStreamFetch:
       return mysql_ != nullptr;
     default:
       return false;
@@ -426,15 +445,204 @@ bool MysqlConnection::FailQuery(core::Status status) {
 }
 
 void MysqlConnection::FinishQuery(core::Result<QueryResult> result) {
-  if (state_ == State::kQuery || state_ == State::kStoreResult || state_ == State::kNextResult) {
+  if (state_ == State::kQuery || state_ == State::kStoreResult || state_ == State::kNextResult ||
+      state_ == State::kStreamQuery || state_ == State::kStreamFetch) {
     state_ = State::kIdle;
   }
   EndInfile();
+  if (streaming_) {
+    FinishStream(result ? core::Status::Ok() : result.error());
+    return;
+  }
   auto callback = std::move(query_cb_);
   query_cb_ = nullptr;
   result_ = QueryResult{};
   Deliver([callback = std::move(callback), result = std::move(result)]() mutable {
     if (callback) callback(std::move(result));
+  });
+}
+
+// ---- StreamQuery -------------------------------------------------------------
+
+void MysqlConnection::StreamQuery(std::string sql, RowSink* sink, StreamOptions options) {
+  if (busy()) Die("StreamQuery() while another operation is in flight");
+  if (sink == nullptr) Die("StreamQuery() without a sink");
+  StartScope scope(*this);
+  sql_ = options.max_statement_time.count() > 0 ? WithStatementTimeLimit(sql, options.max_statement_time)
+                                                : std::move(sql);
+  sink_ = sink;
+  streaming_ = true;
+  stream_paused_ = false;
+  abandon_requested_ = false;
+  end_pending_ = false;
+  rows_since_stall_ = 0;
+  query_cb_ = nullptr;
+  result_ = QueryResult{};
+  first_result_done_ = false;
+  if (state_ != State::kIdle || mysql_ == nullptr) {
+    FinishQuery(ClientError(CR_SERVER_GONE_ERROR, "Not connected (never connected, failed or closed)"));
+    return;
+  }
+  state_ = State::kStreamQuery;
+  suspended_ = false;
+  Run(0);
+}
+
+bool MysqlConnection::StartStreamResult() {
+  MYSQL* mysql = mysql_.get();
+  std::vector<FieldInfo> fields;
+  if (mysql_field_count(mysql) > 0) {
+    stream_res_.reset(mysql_use_result(mysql));  // no I/O: rows are read by fetch_row
+    if (stream_res_ == nullptr) return FailQuery(StatusFrom(mysql));
+    unsigned int count = mysql_num_fields(stream_res_.get());
+    const MYSQL_FIELD* list = mysql_fetch_fields(stream_res_.get());
+    fields.reserve(count);
+    for (unsigned int i = 0; i < count; ++i) {
+      FieldInfo field;
+      field.name.assign(list[i].name, list[i].name_length);
+      field.type = list[i].type;
+      switch (list[i].type) {
+        case MYSQL_TYPE_TINY:
+        case MYSQL_TYPE_SHORT:
+        case MYSQL_TYPE_LONG:
+        case MYSQL_TYPE_INT24:
+        case MYSQL_TYPE_LONGLONG:
+        case MYSQL_TYPE_DECIMAL:
+        case MYSQL_TYPE_NEWDECIMAL:
+        case MYSQL_TYPE_FLOAT:
+        case MYSQL_TYPE_DOUBLE:
+          field.numeric = true;
+          break;
+        default:
+          break;
+      }
+      fields.push_back(std::move(field));
+    }
+  }
+  {
+    CallbackScope scope(*this);
+    in_sink_call_ = true;
+    sink_->OnFields(fields);
+    in_sink_call_ = false;
+  }
+  if (abandon_requested_) {
+    TearDownStream();
+    return false;
+  }
+  if (stream_res_ == nullptr) return AfterResult();  // no result set: no rows
+  state_ = State::kStreamFetch;
+  return true;
+}
+
+bool MysqlConnection::OnStreamRow() {
+  if (row_ret_ == nullptr) {
+    MYSQL* mysql = mysql_.get();
+    // The end, or an error in place of the next row (a statement killed by
+    // max_statement_time mid-stream, a lost connection). Either way the
+    // connector has detached the result: freeing it does no I/O.
+    if (mysql_errno(mysql) != 0) return FailQuery(StatusFrom(mysql));
+    stream_res_.reset();
+    return AfterResult();
+  }
+  const unsigned long* lengths = mysql_fetch_lengths(stream_res_.get());
+  ++rows_since_stall_;
+  bool more = false;
+  {
+    CallbackScope scope(*this);
+    in_sink_call_ = true;
+    more = sink_->OnRow(row_ret_, lengths);
+    in_sink_call_ = false;
+  }
+  return AfterSinkCall(more);
+}
+
+bool MysqlConnection::SinkStall() {
+  rows_since_stall_ = 0;
+  bool more = false;
+  {
+    CallbackScope scope(*this);
+    in_sink_call_ = true;
+    more = sink_->OnStall();
+    in_sink_call_ = false;
+  }
+  return AfterSinkCall(more);
+}
+
+bool MysqlConnection::AfterSinkCall(bool more) {
+  if (abandon_requested_) {
+    TearDownStream();
+    return false;
+  }
+  if (!more) {
+    stream_paused_ = true;
+    return false;
+  }
+  return true;
+}
+
+void MysqlConnection::ResumeStream() {
+  if (!streaming_ || !stream_paused_) return;
+  stream_paused_ = false;
+  // On the next loop turn, so a sink never gets a row inside its own call.
+  deferred_ = [this] {
+    if (!streaming_ || stream_paused_) return;
+    if (suspended_) {
+      Arm(wait_);  // the fetch that was waiting when the sink paused
+    } else {
+      Run(0);
+    }
+  };
+  uv_timer_start(op_timer_.get(), &OnOpTimer, 0, 0);
+}
+
+void MysqlConnection::AbandonStream() {
+  if (end_pending_) {  // finished, but OnEnd not delivered yet: drop it
+    end_pending_ = false;
+    deferred_ = nullptr;
+    uv_timer_stop(op_timer_.get());
+    return;
+  }
+  if (!streaming_) return;
+  if (in_sink_call_) {
+    abandon_requested_ = true;  // done once the sink returns
+    return;
+  }
+  TearDownStream();
+}
+
+void MysqlConnection::TearDownStream() {
+  abandon_requested_ = false;
+  sink_ = nullptr;
+  streaming_ = false;
+  stream_paused_ = false;
+  deferred_ = nullptr;
+  uv_timer_stop(op_timer_.get());
+  if (suspended_) {
+    Cancel();  // shuts the socket down and winds the suspended call down
+  } else {
+    Disarm();
+    ClosePoll();
+    if (SocketOpen()) ::shutdown(mysql_get_socket(mysql_.get()), SHUT_RDWR);
+  }
+  stream_res_.reset();  // the socket is shut: reading the rest fails at once
+  broken_ = true;
+  if (state_ == State::kStreamQuery || state_ == State::kStreamFetch || state_ == State::kNextResult ||
+      state_ == State::kStoreResult) {
+    state_ = State::kIdle;
+  }
+}
+
+void MysqlConnection::FinishStream(core::Status status) {
+  stream_res_.reset();  // read to its end or failed: no I/O (see OnStreamRow)
+  streaming_ = false;
+  stream_paused_ = false;
+  abandon_requested_ = false;
+  RowSink* sink = sink_;
+  sink_ = nullptr;
+  end_pending_ = starting_;
+  Deliver([this, sink, status = std::move(status)]() {
+    end_pending_ = false;
+    sink->OnEnd(status);
   });
 }
 
@@ -516,6 +724,9 @@ void MysqlConnection::Run(int ready) {
     ready = 0;
     if (wait != 0) {
       suspended_ = true;
+      wait_ = wait;
+      // A stream's sink may flush (or pause) while the next row is on its way.
+      if (state_ == State::kStreamFetch && rows_since_stall_ > 0 && !SinkStall()) return;  // armed on resume
       Arm(wait);
       return;
     }
@@ -547,6 +758,12 @@ int MysqlConnection::Call(int ready) {
     case State::kNextResult:
       if (suspended_) return mysql_next_result_cont(&int_ret_, mysql, ready);
       return mysql_next_result_start(&int_ret_, mysql);
+    case State::kStreamQuery:
+      if (suspended_) return mysql_real_query_cont(&int_ret_, mysql, ready);
+      return mysql_real_query_start(&int_ret_, mysql, sql_.data(), static_cast<unsigned long>(sql_.size()));
+    case State::kStreamFetch:
+      if (suspended_) return mysql_fetch_row_cont(&row_ret_, stream_res_.get(), ready);
+      return mysql_fetch_row_start(&row_ret_, stream_res_.get());
     case State::kClosing: {
       int wait = suspended_ ? mysql_close_cont(mysql, ready) : mysql_close_start(mysql);
       if (wait == 0) (void)mysql_.release();  // the connector has freed the handle
@@ -584,6 +801,18 @@ bool MysqlConnection::Advance() {
       return AfterResult();
     case State::kStoreResult:
       return OnResultSet();
+    case State::kStreamQuery:
+      if (int_ret_ != 0) return FailQuery(StatusFrom(mysql));
+      if (starting_) {  // done inside StreamQuery(): the sink hears of it on the next turn
+        deferred_ = [this] {
+          if (StartStreamResult()) Run(0);
+        };
+        uv_timer_start(op_timer_.get(), &OnOpTimer, 0, 0);
+        return false;
+      }
+      return StartStreamResult();
+    case State::kStreamFetch:
+      return OnStreamRow();
     case State::kClosing:
       state_ = State::kClosed;
       FinishClose();
@@ -669,6 +898,8 @@ void MysqlConnection::FailInFlight(core::Status status) {
     case State::kQuery:
     case State::kStoreResult:
     case State::kNextResult:
+    case State::kStreamQuery:
+    case State::kStreamFetch:
       FinishQuery(std::move(status));
       return;
     case State::kClosing:

@@ -40,6 +40,20 @@
 //    file name the server asks for, and only once), then puts the refusing
 //    handler back. The handler runs on the connector's coroutine stack
 //    (MYSQL_OPT_NONBLOCK), so it is a bounds check and a memcpy, nothing more.
+//  - StreamQuery() reads a result set row by row (mysql_use_result +
+//    mysql_fetch_row_start/_cont) into a RowSink instead of storing it, so an
+//    answer of any size passes through in constant memory. The sink sets the
+//    pace: returning false from OnRow/OnStall pauses fetching (the server then
+//    waits on its socket) until ResumeStream(), which continues on a later
+//    loop turn. A paused or running stream is an operation in flight (busy()).
+//    To give up on one (the client went away), call AbandonStream(): the
+//    socket is shut down, the rest of the result is never read, OnEnd is not
+//    called, and the connection is broken() — a pool then drops it. Freeing
+//    a half-read streaming result any other way would read the rest with
+//    blocking I/O.
+//  - A per-statement time limit is MariaDB's own: `SET STATEMENT
+//    max_statement_time=N FOR <statement>` (WithStatementTimeLimit);
+//    IsStatementTimeout() recognises the error it ends with (1969).
 #pragma once
 
 #include <mysql.h>
@@ -51,6 +65,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -75,6 +90,45 @@ struct QueryResult {
   /// Deleted: 0 Skipped: 0 Warnings: 0" for LOAD DATA), empty when none.
   std::string info;
 };
+
+/// One column of a streamed result set.
+struct FieldInfo {
+  std::string name;                         ///< the column's name or alias
+  enum_field_types type = MYSQL_TYPE_NULL;  ///< the connector's type code
+  bool numeric = false;                     ///< an integer, DECIMAL, FLOAT or DOUBLE column
+};
+
+/// Receives a streamed result set (MysqlConnection::StreamQuery). Every call
+/// comes on the loop thread, never inside StreamQuery() or ResumeStream().
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  /// The result's columns, once, before any row.
+  virtual void OnFields(const std::vector<FieldInfo>& fields) = 0;
+  /// One row: `cells[i]` (nullptr = NULL) of `lengths[i]` bytes, valid only
+  /// during the call. Return false to pause until ResumeStream().
+  virtual bool OnRow(const char* const* cells, const unsigned long* lengths) = 0;
+  /// Rows were delivered and the next one is not here yet (the server is
+  /// still working or sending): a moment to flush. Return false to pause.
+  virtual bool OnStall() { return true; }
+  /// The end: Ok after the last row, or the error (also one that comes after
+  /// some rows). Always the last call; the connection is idle again.
+  virtual void OnEnd(core::Status status) = 0;
+};
+
+/// Options of one streamed statement.
+struct StreamOptions {
+  /// MariaDB's max_statement_time for this statement; zero = the server's own.
+  std::chrono::milliseconds max_statement_time{0};
+};
+
+/// `SET STATEMENT max_statement_time=<seconds> FOR <sql>`; `sql` unchanged for
+/// a zero limit.
+std::string WithStatementTimeLimit(std::string_view sql, std::chrono::milliseconds limit);
+
+/// True for MariaDB's "Query execution was interrupted (max_statement_time
+/// exceeded)" (ER_STATEMENT_TIMEOUT, 1969).
+bool IsStatementTimeout(const core::Status& status);
 
 /// True when `status` says the connection itself is gone (server gone away or
 /// lost, connection killed, server shutting down) rather than the statement
@@ -134,6 +188,23 @@ class MysqlConnection {
   /// server asks for a file when `data` has already been sent, it is refused.
   void LoadDataLocal(std::string sql, std::shared_ptr<const std::string> data, QueryCallback done);
 
+  /// Runs one statement and streams its result set into `sink`, row by row
+  /// (see Rules): OnFields, OnRow…, OnEnd. `sink` must stay valid until OnEnd
+  /// or AbandonStream(). A statement without a result set gives no fields and
+  /// no rows. A failed statement leaves the connection usable, as Query does.
+  void StreamQuery(std::string sql, RowSink* sink, StreamOptions options = {});
+
+  /// Continues a stream that its sink paused; rows come from a later loop
+  /// turn. Nothing happens when the stream is not paused.
+  void ResumeStream();
+
+  /// Gives up on the stream in flight (see Rules): the sink gets no further
+  /// call, the connection is broken(). Safe inside the sink's own callbacks.
+  void AbandonStream();
+
+  /// A stream is in flight and its sink paused it.
+  bool stream_paused() const noexcept { return stream_paused_; }
+
   /// Says goodbye (COM_QUIT) and closes the socket without blocking. Also fine
   /// on a connection that never connected, failed or broke.
   void Close(CloseCallback done);
@@ -167,6 +238,8 @@ class MysqlConnection {
     kQuery,        ///< mysql_real_query_start/_cont
     kStoreResult,  ///< mysql_store_result_start/_cont
     kNextResult,   ///< mysql_next_result_start/_cont (extra result sets)
+    kStreamQuery,  ///< StreamQuery: mysql_real_query_start/_cont
+    kStreamFetch,  ///< StreamQuery: mysql_fetch_row_start/_cont, row by row
     kClosing,      ///< mysql_close_start/_cont
     kClosed,       ///< closed, failed to connect, or cancelled: nothing more
   };
@@ -201,6 +274,14 @@ class MysqlConnection {
   bool AfterResult();
   bool FailQuery(core::Status status);
   void FinishQuery(core::Result<QueryResult> result);
+
+  // Stream steps.
+  bool StartStreamResult();
+  bool OnStreamRow();
+  bool SinkStall();
+  bool AfterSinkCall(bool more);
+  void TearDownStream();
+  void FinishStream(core::Status status);
 
   void FinishClose();
   void Deliver(std::function<void()> call);
@@ -259,6 +340,16 @@ class MysqlConnection {
   bool first_result_done_ = false;
   int int_ret_ = 0;
   MYSQL_RES* res_ret_ = nullptr;
+
+  RowSink* sink_ = nullptr;             ///< the stream's consumer; null when none
+  bool streaming_ = false;              ///< a StreamQuery is in flight
+  bool stream_paused_ = false;
+  bool abandon_requested_ = false;      ///< AbandonStream() inside a sink call
+  bool end_pending_ = false;            ///< OnEnd deferred to the next loop turn
+  bool in_sink_call_ = false;
+  std::uint64_t rows_since_stall_ = 0;  ///< rows delivered since the last OnStall
+  MYSQL_ROW row_ret_ = nullptr;
+  MysqlResPtr stream_res_;              ///< the mysql_use_result result being read
 
   CloseCallback close_cb_;
   InfileSource infile_;
