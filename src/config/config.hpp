@@ -61,6 +61,7 @@ struct MariadbConfig {
   std::string database = "sluice";
   int pool_size = 4;
   Millis connect_timeout{5000};
+  Millis max_statement_time{30000};         ///< per query statement (/rows, /aggregate); 0 = no limit
 };
 
 struct S3Config {

@@ -326,6 +326,8 @@ std::vector<Option> BuildTable() {
   add("mariadb", "pool_size", "4", "connections kept open", Int(&C::mariadb, &Db::pool_size, 1, 256));
   add("mariadb", "connect_timeout", "5s", "per connection attempt",
       Duration(&C::mariadb, &Db::connect_timeout, kSecond, 10 * kMinute));
+  add("mariadb", "max_statement_time", "30s", "longest a query may run (answered 503 past it); 0 = no limit",
+      Duration(&C::mariadb, &Db::max_statement_time, Millis(0), 24 * kHour));
   // [s3]
   add("s3", "endpoint", "", "empty = AWS for the region; e.g. http://127.0.0.1:4568",
       Text(&C::s3, &S3::endpoint, Endpoint));

@@ -59,6 +59,7 @@ TEST(ConfigLoad, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.mariadb.database, "sluice");
   EXPECT_EQ(c.mariadb.pool_size, 4);
   EXPECT_EQ(c.mariadb.connect_timeout, Millis(5000));
+  EXPECT_EQ(c.mariadb.max_statement_time, Millis(30000));
   EXPECT_EQ(c.s3.region, "us-east-1");
   EXPECT_EQ(c.s3.bucket, "sluice");
   EXPECT_EQ(c.s3.part_size, 8ull << 20);
@@ -96,6 +97,7 @@ password = pw
 database = sluice_test
 pool_size = 256
 connect_timeout = 3
+max_statement_time = 1500ms
 [s3]
 endpoint = http://127.0.0.1:4568
 region = eu-west-3
@@ -140,6 +142,7 @@ format = json
   EXPECT_EQ(c.mariadb.database, "sluice_test");
   EXPECT_EQ(c.mariadb.pool_size, 256);
   EXPECT_EQ(c.mariadb.connect_timeout, Millis(3000));
+  EXPECT_EQ(c.mariadb.max_statement_time, Millis(1500));
   EXPECT_EQ(c.s3.endpoint, "http://127.0.0.1:4568");
   EXPECT_EQ(c.s3.region, "eu-west-3");
   EXPECT_EQ(c.s3.bucket, "my.bucket-1");
@@ -175,7 +178,7 @@ TEST(ConfigTable, KeysSectionsAndSecrets) {
     EXPECT_TRUE(keys.insert(std::string(info.section) + "." + std::string(info.key)).second) << info.key;
     if (info.secret) secrets.insert(std::string(info.section) + "." + std::string(info.key));
   }
-  EXPECT_EQ(keys.size(), 41u);
+  EXPECT_EQ(keys.size(), 42u);
   EXPECT_EQ(secrets, (std::set<std::string>{"mariadb.password", "s3.access_key", "s3.secret_key", "s3.session_token",
                                             "auth.tokens", "auth.jwt_secret"}));
   EXPECT_TRUE(IsKnownSection("s3"));
@@ -288,6 +291,13 @@ TEST(ConfigErrors, RangesAndStringRules) {
       "sluice.conf:22: [server] max_header_bytes: \"2M\" is above the maximum 1M",
       "sluice.conf:23: [server] max_url_bytes: \"100\" is below the minimum 256",
   }));
+}
+
+TEST(ConfigErrors, MaxStatementTime) {
+  EXPECT_EQ(Load("[mariadb]\nmax_statement_time = 0\n").config.mariadb.max_statement_time, Millis(0));
+  EXPECT_EQ(Load("[mariadb]\nmax_statement_time = 2m\n").config.mariadb.max_statement_time, Millis(120000));
+  EXPECT_EQ(Errors(Load("[mariadb]\nmax_statement_time = soon\n")).size(), 1u);
+  EXPECT_EQ(Errors(Load("[mariadb]\nmax_statement_time = 25h\n")).size(), 1u);
 }
 
 TEST(ConfigErrors, SyntaxErrorsEachWithItsLine) {
@@ -434,7 +444,7 @@ TEST(ConfigDescribe, DefaultsGolden) {
             "[server] tls_listen =\n[server] tls_cert =\n[server] tls_key =\n"
             "[mariadb] host = 127.0.0.1\n[mariadb] port = 3306\n[mariadb] socket =\n[mariadb] user = sluice\n"
             "[mariadb] password =\n[mariadb] database = sluice\n[mariadb] pool_size = 4\n"
-            "[mariadb] connect_timeout = 5s\n"
+            "[mariadb] connect_timeout = 5s\n[mariadb] max_statement_time = 30s\n"
             "[s3] endpoint =\n[s3] region = us-east-1\n[s3] bucket = sluice\n[s3] prefix =\n[s3] access_key =\n"
             "[s3] secret_key =\n[s3] session_token =\n[s3] path_style = false\n[s3] part_size = 8M\n"
             "[s3] max_parts_in_flight = 4\n[s3] retries = 4\n"
