@@ -23,6 +23,8 @@ namespace {
 
 constexpr uint64_t kProgressMs = 250;
 constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
+/// What one job may hold beyond its floor even when the budget has room.
+constexpr uint64_t kJobExtraBytes = uint64_t{64} << 20;
 
 /// Parse tasks at once: the worker pool's size (UV_THREADPOOL_SIZE, set from
 /// [server] workers at start).
@@ -220,6 +222,9 @@ bool UploadJob::ShouldPause() const {
   if (upload_ && !upload_->WantsMore()) return true;
   uint64_t held = account_->held();
   if (held <= pause_floor_) return false;
+  // Past what keeps every stage busy, more buffering only costs memory: the
+  // database is the slow stage, and blocks waiting for it gain nothing.
+  if (held > pause_floor_ + kJobExtraBytes) return true;
   MemoryBudget* budget = ctx_.budget;
   if (budget == nullptr) return held > (uint64_t{256} << 20);
   return budget->exhausted() || held > budget->limit();
@@ -572,6 +577,9 @@ void UploadJob::WriteFinalRecord() {
     record_.s3_etag.clear();
   }
   record_.finished_at_ms = db::NowMs();
+  log_->info("upload {} ({}): {} — {} rows, {} bytes, at most {:.1f} MiB held", record_.id, record_.table,
+             db::UploadStateName(record_.state), record_.rows_loaded, record_.bytes_received,
+             static_cast<double>(account_->peak()) / (1 << 20));
   record_.duration_ms = static_cast<uint64_t>(std::max<int64_t>(0, *record_.finished_at_ms - record_.created_at_ms));
   auto finish = [w = weak()](core::Status status) {
     auto job = w.lock();

@@ -138,6 +138,7 @@ std::string DeriveTableName(std::string_view filename) {
   while (!name.empty() && name.back() == '_') name.pop_back();
   while (!name.empty() && name.front() == '_') name.erase(name.begin());
   if (name.empty()) name = "upload";
+  if (name.size() > 64) name.resize(64);
   // Names sluice keeps for itself (`_sluice_…`, the catalog's `sluice_…`) get a prefix.
   if (!db::ValidateTableName(name).ok()) name = "t_" + name;
   if (name.size() > 64) name.resize(64);
