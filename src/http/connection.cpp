@@ -267,7 +267,9 @@ void Connection::ResumeParsing() {
     llhttp_resume(&parser_);
     std::string data = std::move(pending_);
     pending_.clear();
-    if (!data.empty()) Execute(data.data(), data.size());
+    // Even with no bytes left: a parser paused inside on_body still owes
+    // on_message_complete, which an empty execute delivers.
+    Execute(data.data(), data.size());
   }
   if (!parser_paused_ && !closing_ && !body_paused_ && phase_ != Phase::kAwaitResponse) StartReading();
 }
@@ -585,6 +587,13 @@ void Connection::EndStream(Exchange& exchange) {
   FinishResponse(exchange);
 }
 
+void Connection::AbortStream(Exchange& exchange) {
+  if (closing_ || !exchange.streaming_ || exchange.response_finished_) return;
+  exchange.response_finished_ = true;  // so Close() does not call OnAbort
+  LogAccess(exchange);
+  Close();
+}
+
 void Connection::FinishResponse(Exchange& exchange) {
   exchange.response_finished_ = true;
   LogAccess(exchange);
@@ -790,6 +799,11 @@ bool Exchange::Write(std::string_view data) {
 void Exchange::EndStream() {
   if (connection_ == nullptr) return;
   connection_->EndStream(*this);
+}
+
+void Exchange::AbortStream() {
+  if (connection_ == nullptr) return;
+  connection_->AbortStream(*this);
 }
 
 }  // namespace sluice::http

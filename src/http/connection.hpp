@@ -66,6 +66,7 @@ class Connection {
   void BeginStream(Exchange& exchange, int status, std::string_view content_type, HeaderList headers);
   bool WriteChunk(Exchange& exchange, std::string_view data);
   void EndStream(Exchange& exchange);
+  void AbortStream(Exchange& exchange);
 
  private:
   enum class Phase {

@@ -65,6 +65,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   /// Queues one piece; false means "wait for OnDrain before writing more".
   bool Write(std::string_view data);
   void EndStream();
+  /// Gives up on a started stream that cannot be completed (an error after
+  /// the first bytes went out): the connection is closed without the final
+  /// chunk, so the client sees a truncated answer, never a complete-looking
+  /// one. OnAbort is not called.
+  void AbortStream();
 
   bool responded() const { return response_started_; }
   bool finished() const { return response_finished_; }
