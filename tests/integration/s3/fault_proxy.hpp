@@ -1,8 +1,10 @@
 // FaultProxy: a fault-injecting HTTP/1.1 proxy for the S3 integration tests.
 // It listens on 127.0.0.1:<ephemeral> and forwards each request to a real S3
 // server (Ceph RGW, s3rver) — unless a rule says otherwise for that request:
-// answer 500 / 503 SlowDown / 429 itself, reset the connection, or stall
-// (read the request and never answer, so the client's timeout fires). It can
+// answer 500 / 503 SlowDown / 429 itself, reset the connection, stall (read
+// the request and never answer, so the client's timeout fires), or forward
+// the request and lose the server's answer (the work is done, the client
+// never hears of it). It can
 // also go down as a whole (refuse new connections and reset the open ones),
 // which is "the endpoint was killed" without killing a shared server.
 //

@@ -3,7 +3,8 @@
 // alone and the object is intact; 503 SlowDown waits with exponential backoff
 // and jitter; a part that keeps failing ends the upload after `retries` with
 // the S3 code and message, and AbortMultipartUpload leaves nothing in
-// ListMultipartUploads; a stalled response becomes a timeout error, not a
+// ListMultipartUploads; a wrong secret is one request, not a retry storm;
+// a stalled response becomes a timeout error, not a
 // hang; a lost answer to Complete is recognised by the object's ETag; the
 // endpoint killed in the middle of a 50 MiB upload fails it within the retry
 // budget while the loop keeps serving other requests, and the leftover is
@@ -143,6 +144,19 @@ TEST_F(MultipartFaultTest, FinalFailureAfterRetriesAbortsAndLeavesNothing) {
   ASSERT_TRUE(feeder_->failed.has_value()) << "the paused producer was told";
   EXPECT_EQ(S3ErrorCode(*feeder_->failed), "InternalError");
   ExpectNothingLeft("gives-up.bin");
+}
+
+TEST_F(MultipartFaultTest, WrongSecretIsOneRequestNoRetryStorm) {
+  config::S3Config c = ConfigFor(proxy_->Endpoint());
+  c.secret_key = "not-the-secret-key";
+  c.retries = 4;
+  client_ = MakeClient(c);
+  ASSERT_NE(client_, nullptr);
+  auto done = Stream("forbidden.bin", Binary(2 * kPart, 71), Options(2));
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code(), 403);
+  EXPECT_EQ(S3ErrorCode(done.error()), "SignatureDoesNotMatch") << done.error().message();
+  EXPECT_EQ(proxy_->Count(""), 1) << "a 403 is final: one CreateMultipartUpload, nothing else";
 }
 
 TEST_F(MultipartFaultTest, StalledResponseIsATimeoutNotAHang) {
