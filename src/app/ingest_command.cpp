@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 
 #include <csignal>
 #include <cstdio>
@@ -396,6 +397,11 @@ int RunIngestCommand(const IngestCommandArgs& args) {
   }
   log::Init(loaded.config.log.level, loaded.config.log.format);
   std::signal(SIGPIPE, SIG_IGN);
+  // Blocks and parts are MiB-sized and short-lived, allocated on worker
+  // threads: with glibc's sliding mmap threshold they end up in per-thread
+  // arenas that keep the pages after free. A fixed threshold gives them
+  // their own mappings, so RSS follows what is in flight.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   loop::SetWorkerThreads(loaded.config.server.workers);
   IngestCommand command(args, std::move(loaded.config));
   return command.Run();

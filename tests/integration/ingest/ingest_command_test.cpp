@@ -9,6 +9,8 @@
 // file, three ingests at once — and after every failure, no table, no staging
 // table, no object and no open multipart upload.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ingest/generator.hpp"
@@ -586,6 +589,41 @@ TEST_F(IngestCommandTest, OptionsAndUsage) {
   EXPECT_NE(missing.err.find("cannot open"), std::string::npos) << missing.err;
   EXPECT_FALSE(TableExists("missing"));
   ExpectNoStagingTables();
+}
+
+TEST_F(IngestCommandTest, SigintCancelsThroughTheCleanupPath) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  // stdin is a FIFO the test writes half a file into, then signals.
+  std::string text = Generate("half.csv", 200000, 3)  // half of it is more than one S3 part;
+  std::string fifo = Path("input.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  pid_t pid = Spawn({"-", "--table", "cancelled_table"}, "sigint", fifo);
+  int writer = ::open(fifo.c_str(), O_WRONLY);
+  ASSERT_GE(writer, 0);
+  std::size_t half = text.size() / 2;
+  ASSERT_EQ(::write(writer, text.data(), half), static_cast<ssize_t>(half));
+  // Once the upload's record exists and bytes are flowing, interrupt it.
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    started = Scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                     "TABLE_NAME = 'sluice_uploads'") == "1" &&
+              Scalar("SELECT COUNT(*) FROM sluice_uploads WHERE table_name = 'cancelled_table'") == "1";
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(started);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGINT);
+  CliRun run = Wait(pid, "sigint");
+  ::close(writer);
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(run.Str("/state"), "cancelled") << run.out;
+  EXPECT_EQ(run.Str("/error/code"), "cancelled");
+  EXPECT_EQ(run.Int("/rows_loaded"), 0);
+  EXPECT_FALSE(TableExists("cancelled_table"));
+  ExpectNoStagingTables();
+  ExpectNothingInS3(run.Str("/id"));
+  EXPECT_EQ(Scalar("SELECT state FROM sluice_uploads WHERE id = '" + run.Str("/id") + "'"), "cancelled");
 }
 
 TEST_F(IngestCommandTest, ThreeIngestsAtOnce) {
