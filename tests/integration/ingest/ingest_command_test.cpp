@@ -595,7 +595,7 @@ TEST_F(IngestCommandTest, SigintCancelsThroughTheCleanupPath) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;
   // stdin is a FIFO the test writes half a file into, then signals.
-  std::string text = Generate("half.csv", 200000, 3)  // half of it is more than one S3 part;
+  std::string text = Generate("half.csv", 200000, 3);  // half of it is more than one S3 part;
   std::string fifo = Path("input.fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   pid_t pid = Spawn({"-", "--table", "cancelled_table"}, "sigint", fifo);
