@@ -31,8 +31,11 @@ class PartBuffer {
   size_t Append(std::string_view bytes) noexcept;
   /// The bytes written so far.
   std::string_view view() const noexcept { return {data_, size_}; }
+  /// Bytes written so far.
   size_t size() const noexcept { return size_; }
+  /// Bytes mapped (the most it can hold).
   size_t capacity() const noexcept { return capacity_; }
+  /// True when no more bytes fit.
   bool full() const noexcept { return size_ == capacity_; }
 
  private:
