@@ -159,7 +159,8 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     for (std::size_t i = 0; i < rendered_.visible; ++i) columns.push_back({rendered_.names[i], fields[i].numeric});
     query::PageHead head{schema_.name, total_, offset_, limit_};
     writer_.emplace(format_, std::move(columns), std::move(head));
-    writer_->Begin(out_);
+    // The envelope (JSON) or header row (CSV) is written in front of the first
+    // chunk: by then a total may be known that is not known yet (OnEnd).
   }
 
   bool OnRow(const char* const* cells, const unsigned long* lengths) override {
@@ -201,6 +202,14 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
       DropLease();
       Fail(500, "internal", "the query returned no result set");
       return;
+    }
+    // An answer that ends inside this page tells its own total, for free:
+    // offset + rows, when the page is not full (or the look-ahead row is
+    // missing) and the position is absolute (no keyset cursor).
+    std::uint64_t written = std::min(rows_fetched_, limit_);
+    bool complete = written < limit_ || (format_ == Format::kJson && limit_ > 0 && !has_more_);
+    if (!total_ && !head_written_ && complete && !keyset_paging_ && (written > 0 || offset_ == 0)) {
+      total_ = offset_ + written;
     }
     writer_->End(out_, NextCursor());
     DropLease();  // the connection goes back to the pool; the rest is our bytes only
@@ -387,6 +396,13 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   /// Sends `data` (compressed first when gzip), starting the response if
   /// needed; `last` ends it.
   void Ship(std::string data, bool last) {
+    if (!head_written_ && writer_) {
+      head_written_ = true;
+      writer_->head().total = total_;
+      std::string head;
+      writer_->Begin(head);
+      data.insert(0, head);
+    }
     if (gzip_) {
       Compress(std::move(data), last);
       return;
@@ -563,6 +579,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   bool waiting_drain_ = false; ///< Write() said the socket's queue is full
   bool compressing_ = false;   ///< a chunk is on a worker
   bool headers_sent_ = false;
+  bool head_written_ = false;  ///< the writer's Begin() went out (in front of the first chunk)
   bool ended_ = false;         ///< every row is in out_
   bool finished_ = false;      ///< the last chunk was shipped
   bool aborted_ = false;

@@ -66,6 +66,8 @@ class ResultWriter {
   /// Appends what comes after the last row (JSON: `next_cursor`, null when none).
   void End(std::string& out, const std::optional<std::string>& next_cursor);
 
+  /// The envelope, until Begin() writes it (a total learnt late goes here).
+  PageHead& head() noexcept { return head_; }
   Format format() const noexcept { return format_; }
   std::uint64_t rows() const noexcept { return rows_; }
 
