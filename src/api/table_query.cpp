@@ -137,10 +137,13 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     Pump();
   }
 
-  /// The client is gone (or the handler is being destroyed).
+  /// The client is gone (or the handler is being destroyed). A stream is
+  /// abandoned at once; a plain statement in flight (the catalog lookup, the
+  /// count) finishes first, so its connection stays usable — its callback
+  /// holds this run and sees `aborted_`.
   void Abort() {
     aborted_ = true;
-    DropLease();
+    if (streaming_ || !lease_ || !lease_->busy()) DropLease();
   }
 
   // ---- glue::RowSink ----
@@ -237,7 +240,10 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   }
 
   void OnEntry(core::Result<glue::QueryResult> result) {
-    if (aborted_) return;
+    if (aborted_) {
+      DropLease();
+      return;
+    }
     if (!result) {
       DropLease();
       FailDb(result.error());
@@ -333,7 +339,10 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   }
 
   void OnCount(core::Result<glue::QueryResult> result) {
-    if (aborted_) return;
+    if (aborted_) {
+      DropLease();
+      return;
+    }
     if (!result) {
       DropLease();
       FailDb(result.error());

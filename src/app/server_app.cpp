@@ -11,10 +11,14 @@
 #include "api/health_handlers.hpp"
 #include "api/metrics_route.hpp"
 #include "api/openapi_route.hpp"
+#include "api/table_routes.hpp"  // tables API (issue 6)
+#include "api/upload_routes.hpp"
 #include "auth/authenticator.hpp"
 #include "api/test_routes.hpp"
 #include "curl/curl_multi_uv.hpp"
+#include "db/catalog.hpp"
 #include "db/db_pool.hpp"
+#include "ingest/ingest_job.hpp"
 #include "http/server.hpp"
 #include "s3/s3_client.hpp"
 #include "log/logger.hpp"
@@ -40,6 +44,9 @@ class ServerApp {
   void CloseEverything();
   void SetUpS3();
   void SetUpMetrics();
+  void SetUpUploads();
+  void InitCatalog();
+  void MaybeFinishShutdown();
   http::AccessDecision Authorize(const http::Request& request, int role) const;
 
   config::Config config_;
@@ -50,6 +57,16 @@ class ServerApp {
   std::unique_ptr<auth::Authenticator> authenticator_;
   metrics::Registry metrics_;
   std::unique_ptr<db::DbPool> db_;
+  std::unique_ptr<db::Catalog> catalog_;
+  bool catalog_ready_ = false;
+  glue::UvHandle<uv_timer_t> catalog_retry_;
+  std::unique_ptr<ingest::MemoryBudget> budget_;
+  std::unique_ptr<ingest::IngestRegistry> registry_;
+  api::UploadApi upload_api_;
+  api::TableApi table_api_;  // tables API (issue 6)
+  glue::UvHandle<uv_timer_t> shutdown_timer_;
+  bool server_closed_ = false;
+  bool uploads_cancelled_ = false;
   std::unique_ptr<glue::CurlMulti> curl_;
   std::unique_ptr<s3::S3Client> s3_;
   core::Status s3_setup_error_;
@@ -60,6 +77,7 @@ class ServerApp {
   glue::UvHandle<uv_signal_t> sighup_;
   glue::UvHandle<uv_timer_t> watchdog_;
   bool stopping_ = false;
+  bool closed_ = false;
   int64_t start_time_ = static_cast<int64_t>(std::time(nullptr));
   std::shared_ptr<spdlog::logger> log_ = log::Get("server");
 };
@@ -72,10 +90,16 @@ int ServerApp::Run() {
   db_ = std::make_unique<db::DbPool>(&loop_, config_.mariadb);
   checks_.push_back({"mariadb", [this](std::function<void(core::Status)> done) { db_->Ping(std::move(done)); }});
   SetUpS3();
+  SetUpUploads();
   authenticator_ = std::make_unique<auth::Authenticator>(config_.auth);
   api::AddHealthRoutes(router_, checks_);
   api::AddMetricsRoute(router_, metrics_);
   api::AddOpenApiRoute(router_);
+  api::AddUploadRoutes(router_, upload_api_);
+  // ---- tables API (issue 6): GET/DELETE /v1/tables…, /rows, /aggregate ----
+  table_api_ = {&loop_, db_.get(), catalog_.get(), &config_, [this] { return catalog_ready_ && !stopping_; }};
+  api::AddTableRoutes(router_, table_api_);
+  // ---- end tables API ----
   if (config_.server.test_routes) api::AddTestRoutes(router_, &loop_);
 
   server_ = std::make_unique<http::Server>(&loop_, router_, http::ServerOptions::FromConfig(config_.server));
@@ -122,6 +146,7 @@ int ServerApp::Run() {
   notifier_.Notify(fmt::format("READY=1\nSTATUS=listening on {}\nMAINPID={}", fmt::join(bound, ","), uv_os_getpid()));
 
   uv_run(&loop_, UV_RUN_DEFAULT);
+  catalog_.reset();
   db_.reset();
   uv_run(&loop_, UV_RUN_DEFAULT);  // lets the pool's last handles close
   int rc = uv_loop_close(&loop_);
@@ -153,7 +178,89 @@ void ServerApp::BeginShutdown(const char* why) {
   stopping_ = true;
   log_->info("{}: stopping (grace {} ms)", why, config_.server.shutdown_grace.count());
   notifier_.Notify("STOPPING=1");
-  server_->Shutdown(config_.server.shutdown_grace, [this] { CloseEverything(); });
+  // Uploads get the same grace as requests; past it they are cancelled
+  // through their one cleanup path (record: failed, "interrupted").
+  shutdown_timer_.Init(uv_timer_init, &loop_);
+  shutdown_timer_->data = this;
+  uv_timer_start(shutdown_timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<ServerApp*>(t->data);
+    if (self->registry_->running() > 0) {
+      self->log_->warn("shutdown: cancelling {} running upload(s)", self->registry_->running());
+    }
+    self->registry_->CancelAll([self] {
+      self->uploads_cancelled_ = true;
+      self->MaybeFinishShutdown();
+    });
+  }, static_cast<uint64_t>(config_.server.shutdown_grace.count()), 0);
+  server_->Shutdown(config_.server.shutdown_grace, [this] {
+    server_closed_ = true;
+    MaybeFinishShutdown();
+  });
+}
+
+void ServerApp::MaybeFinishShutdown() {
+  if (!server_closed_) return;
+  if (registry_->running() > 0 && !uploads_cancelled_) {
+    // Uploads answered with 202 may still run without a connection: look again soon.
+    uv_timer_start(catalog_retry_.get(), [](uv_timer_t* t) {
+      static_cast<ServerApp*>(t->data)->MaybeFinishShutdown();
+    }, 100, 0);
+    return;
+  }
+  if (closed_) return;
+  closed_ = true;
+  CloseEverything();
+}
+
+void ServerApp::SetUpUploads() {
+  catalog_ = std::make_unique<db::Catalog>(*db_);
+  budget_ = std::make_unique<ingest::MemoryBudget>(config_.server.memory_budget);
+  ingest::IngestContext context;
+  context.loop = &loop_;
+  context.pool = db_.get();
+  context.catalog = catalog_.get();
+  context.s3 = s3_.get();
+  context.s3_bucket = config_.s3.bucket;
+  context.budget = budget_.get();
+  context.config = &config_;
+  registry_ = std::make_unique<ingest::IngestRegistry>(context);
+  upload_api_.loop = &loop_;
+  upload_api_.registry = registry_.get();
+  upload_api_.catalog = catalog_.get();
+  upload_api_.ready = [this] { return catalog_ready_ && !stopping_; };
+  catalog_retry_.Init(uv_timer_init, &loop_);
+  catalog_retry_->data = this;
+  InitCatalog();
+}
+
+void ServerApp::InitCatalog() {
+  // The catalog's tables and the start-up sweep (interrupted uploads, leftover
+  // staging tables). MariaDB may not be up yet: retry every 2 s meanwhile,
+  // while /healthz and /readyz answer.
+  catalog_->Init([this](core::Status status) {
+    if (stopping_) return;
+    if (!status.ok()) {
+      log_->warn("catalog not ready ({}); retrying in 2 s", status.message());
+      uv_timer_start(catalog_retry_.get(), [](uv_timer_t* t) { static_cast<ServerApp*>(t->data)->InitCatalog(); },
+                     2000, 0);
+      return;
+    }
+    catalog_->Recover([this](core::Result<db::RecoveryStats> stats) {
+      if (stopping_) return;
+      if (!stats) {
+        log_->warn("catalog recovery failed ({}); retrying in 2 s", stats.error().message());
+        uv_timer_start(catalog_retry_.get(), [](uv_timer_t* t) { static_cast<ServerApp*>(t->data)->InitCatalog(); },
+                       2000, 0);
+        return;
+      }
+      if (stats->interrupted > 0 || stats->dropped_tables > 0) {
+        log_->warn("catalog: {} interrupted upload(s) marked failed, {} leftover table(s) dropped",
+                   stats->interrupted, stats->dropped_tables);
+      }
+      catalog_ready_ = true;
+      log_->info("catalog ready");
+    });
+  });
 }
 
 void ServerApp::CloseEverything() {
@@ -164,6 +271,9 @@ void ServerApp::CloseEverything() {
   sighup_.Close();
   watchdog_.Close();
   server_.reset();
+  catalog_retry_.Close();
+  shutdown_timer_.Close();
+  registry_.reset();
   s3_.reset();
   if (curl_) curl_->Shutdown();
   curl_.reset();

@@ -238,6 +238,7 @@ void Connection::Execute(const char* data, size_t length) {
   in_execute_ = true;
   llhttp_errno_t rc = llhttp_execute(&parser_, data, length);
   in_execute_ = false;
+  pause_requested_ = false;  // only meaningful inside one execute; reading is stopped anyway
   if (closing_ || phase_ == Phase::kLingering) return;
   if (rc == HPE_OK) return;
   if (rc == HPE_PAUSED || rc == HPE_PAUSED_UPGRADE) {
@@ -411,7 +412,11 @@ int Connection::OnHeadersComplete() {
   exchange->handler_->OnRequest(*exchange);
   if (closing_ || phase_ == Phase::kLingering) return HPE_USER;
   if (expect && !exchange->responded() && exchange_->request().http_minor >= 1) {
-    WriteRaw("HTTP/1.1 100 Continue\r\n\r\n", {});
+    if (exchange->hold_continue_) {
+      exchange->continue_pending_ = true;  // the handler calls Continue() when it wants the body
+    } else {
+      WriteRaw("HTTP/1.1 100 Continue\r\n\r\n", {});
+    }
   }
   return HPE_OK;
 }
@@ -456,10 +461,8 @@ void Connection::PauseBody() {
 void Connection::ResumeBody() {
   if (!body_paused_) return;
   body_paused_ = false;
-  if (in_execute_) {
-    pause_requested_ = false;
-    return;
-  }
+  pause_requested_ = false;
+  if (in_execute_) return;
   ArmTimer();
   if (phase_ == Phase::kBody) ResumeParsing();
 }
@@ -770,6 +773,14 @@ void Exchange::PauseBody() {
 void Exchange::ResumeBody() {
   if (connection_ != nullptr) connection_->ResumeBody();
 }
+
+void Exchange::Continue() {
+  if (connection_ == nullptr || !continue_pending_ || response_started_) return;
+  continue_pending_ = false;
+  connection_->SendContinue();
+}
+
+void Connection::SendContinue() { WriteRaw("HTTP/1.1 100 Continue\r\n\r\n", {}); }
 
 void Exchange::Respond(int status, std::string body, std::string_view content_type, HeaderList headers) {
   if (connection_ == nullptr || response_started_) return;

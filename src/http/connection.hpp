@@ -61,6 +61,7 @@ class Connection {
   // --- used by Exchange ---
   void PauseBody();
   void ResumeBody();
+  void SendContinue();
   void SendResponse(Exchange& exchange, int status, std::string_view content_type, HeaderList headers,
                     std::string body);
   void BeginStream(Exchange& exchange, int status, std::string_view content_type, HeaderList headers);

@@ -53,6 +53,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   /// Stops reading the request body until ResumeBody().
   void PauseBody();
   void ResumeBody();
+  /// Expect: 100-continue is normally answered right after OnRequest. A
+  /// handler that must first check something asynchronously (may this upload
+  /// start at all?) calls HoldContinue() in OnRequest and Continue() once it
+  /// wants the body — or answers with an error, and the body is never sent.
+  void HoldContinue() { hold_continue_ = true; }
+  void Continue();
 
   /// A whole response with a body of known length.
   void Respond(int status, std::string body, std::string_view content_type = kJsonType, HeaderList headers = {});
@@ -87,6 +93,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool response_started_ = false;
   bool response_finished_ = false;
   bool streaming_ = false;
+  bool hold_continue_ = false;
+  bool continue_pending_ = false;  ///< the client sent Expect: 100-continue and has no answer yet
 };
 
 }  // namespace sluice::http

@@ -184,6 +184,7 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+  if (std::getenv("SLUICE_TEST_CURL_VERBOSE") != nullptr) curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
   if (options.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_mime* mime = nullptr;
   FILE* body_file = nullptr;
