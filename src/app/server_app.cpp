@@ -328,6 +328,15 @@ void ServerApp::SetUpMetrics() {
                         {{"state", state}})
           .Set(static_cast<double>(value));
     }
+    if (registry_) {
+      registry.GetGauge("sluice_uploads_running", "Uploads in progress now.")
+          .Set(static_cast<double>(registry_->running()));
+    }
+    if (budget_) {
+      registry.GetGauge("sluice_memory_budget_bytes", "[server] memory_budget.").Set(static_cast<double>(budget_->limit()));
+      registry.GetGauge("sluice_memory_budget_used_bytes", "Bytes of the memory budget held by uploads now.")
+          .Set(static_cast<double>(budget_->used()));
+    }
     size_t rss = 0;
     if (uv_resident_set_memory(&rss) == 0) {
       registry.GetGauge("process_resident_memory_bytes", "Resident memory size in bytes.")

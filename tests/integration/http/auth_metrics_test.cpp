@@ -208,6 +208,9 @@ TEST_F(AuthTest, MetricsAreWellFormedAndMove) {
   EXPECT_GT(SampleValue(after, "process_resident_memory_bytes"), 1e6);
   EXPECT_EQ(SampleValue(after, R"(sluice_db_pool_connections{state="in_use"})"), 0);
   EXPECT_GE(SampleValue(after, "sluice_http_connections_open"), 1);
+  EXPECT_EQ(SampleValue(after, "sluice_uploads_running"), 0);
+  EXPECT_EQ(SampleValue(after, "sluice_memory_budget_bytes"), 256.0 * 1024 * 1024);
+  EXPECT_EQ(SampleValue(after, "sluice_memory_budget_used_bytes"), 0);
 }
 
 }  // namespace
