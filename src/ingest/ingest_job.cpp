@@ -104,6 +104,7 @@ core::Status UploadJob::Begin() {
   po.abort_on_bad_row = options_.on_error == "abort";
   po.block_bytes = kBlockBytes;
   po.parse_slots = WorkerThreads();
+  po.jsonl = options_.format == "jsonl";
 
   if (ctx_.s3 != nullptr) {
     std::string key = "uploads/" + record_.id + "/" + SafeObjectName(options_.filename);
@@ -135,6 +136,9 @@ core::Status UploadJob::Begin() {
   PipelineEvents pe;
   pe.on_header = [w = weak()] {
     if (auto job = w.lock()) job->OnHeader();
+  };
+  pe.on_columns_added = [w = weak()](std::size_t first) {
+    if (auto job = w.lock()) job->OnColumnsAdded(first);
   };
   pe.on_block = [w = weak()](PipelineBlock block) {
     if (auto job = w.lock()) job->OnBlock(std::move(block));
@@ -298,7 +302,6 @@ void UploadJob::OnStageReady(core::Status status) {
   plan.empty_is_null.assign(n, 0);
   plan.required.assign(n, std::nullopt);
   plan.max_bytes.assign(n, 0);
-  const csv::SchemaInference& schema = pipeline_->schema();
   for (std::size_t i = 0; i < n; ++i) {
     if (typed_stage_) {
       auto type = db::ParseSqlType(stage_columns_[i].sql_type);
@@ -306,17 +309,22 @@ void UploadJob::OnStageReady(core::Status status) {
       plan.required[i] = RequiredType(*type);
       plan.empty_is_null[i] = plan.required[i] ? 1 : 0;
       plan.max_bytes[i] = TextCapacity(stage_columns_[i].sql_type);
-    } else if (schema.forced(i) && schema.types()[i].kind != csv::TypeKind::kText &&
-               schema.types()[i].kind != csv::TypeKind::kNull) {
-      plan.required[i] = schema.types()[i];  // type.{column}: values must fit; no widening
+    } else if (auto forced = pipeline_->Forced(i);
+               forced && forced->kind != csv::TypeKind::kText && forced->kind != csv::TypeKind::kNull) {
+      plan.required[i] = forced;  // type.{column}: values must fit; no widening
     }
   }
-  loader_ = Loader::Create(*ctx_.pool, LoaderOptions{load_stage_->staging_table(), load_stage_->column_names()});
-  loader_->OnBlockDone([w = weak()](const BlockDone& done) {
-    if (auto job = w.lock()) job->OnBlockLoaded(done);
-  });
   pipeline_->SetPlan(std::move(plan));
   PumpLoad();
+}
+
+void UploadJob::OnColumnsAdded(std::size_t first) {
+  if (failing_) return;
+  const auto& columns = pipeline_->columns();
+  for (std::size_t i = first; i < columns.size(); ++i) {
+    record_.columns.push_back({columns[i].name, columns[i].header, "TEXT"});
+  }
+  progress_dirty_ = true;  // the staging table grows before the first block that needs the columns
 }
 
 void UploadJob::OnBlock(PipelineBlock block) {
@@ -326,92 +334,6 @@ void UploadJob::OnBlock(PipelineBlock block) {
   }
   pending_.push_back(std::move(block));
   PumpLoad();
-}
-
-void UploadJob::PumpLoad() {
-  if (!stage_ready_ || failing_ || !loader_) return;
-  while (!pending_.empty() && !widening_) {
-    PipelineBlock& block = pending_.front();
-    if (!typed_stage_) {
-      for (std::size_t i = 0; i < stage_columns_.size() && i < block.max_bytes.size(); ++i) {
-        if (block.max_bytes[i] > TextCapacity(stage_columns_[i].sql_type)) widening_ = true;
-      }
-      if (widening_) break;
-    }
-    uint64_t bytes = block.encoded.bytes();
-    bool taken = loader_->Submit(std::move(block.encoded));
-    pending_.pop_front();
-    if (!taken) account_->Give(bytes);  // the loader failed; its error arrives with BlockDone
-  }
-  if (widening_) MaybeWiden();
-  Advance();
-}
-
-void UploadJob::MaybeWiden() {
-  // A TEXT column of the staging table must grow (MEDIUMTEXT, LONGTEXT) before
-  // the next block loads: wait until nothing is loading, ALTER, go on.
-  if (!widening_ || alter_running_ || failing_) return;
-  if (loader_->in_flight() > 0 || loader_->queued() > 0) return;
-  std::vector<uint64_t> wanted(stage_columns_.size(), 0);
-  for (const auto& block : pending_) {
-    for (std::size_t i = 0; i < wanted.size() && i < block.max_bytes.size(); ++i) {
-      wanted[i] = std::max(wanted[i], block.max_bytes[i]);
-    }
-  }
-  std::vector<db::ColumnDef> widened = stage_columns_;
-  std::string sql = "ALTER TABLE ";
-  db::AppendIdentifier(sql, load_stage_->staging_table());
-  bool any = false;
-  for (std::size_t i = 0; i < widened.size(); ++i) {
-    if (wanted[i] <= TextCapacity(widened[i].sql_type)) continue;
-    csv::ColumnType text;
-    text.kind = csv::TypeKind::kText;
-    text.max_bytes = wanted[i];
-    widened[i].sql_type = csv::SqlTypeText(text);
-    sql += any ? ", MODIFY COLUMN " : " MODIFY COLUMN ";
-    db::AppendIdentifier(sql, widened[i].name);
-    sql += " " + widened[i].sql_type + " NULL";
-    any = true;
-  }
-  if (!any) {
-    widening_ = false;
-    PumpLoad();
-    return;
-  }
-  alter_running_ = true;
-  log_->info("upload {}: widening staging columns ({})", record_.id, sql);
-  ctx_.pool->Query(std::move(sql), [w = weak(), widened = std::move(widened)](core::Result<glue::QueryResult> result) {
-    auto job = w.lock();
-    if (!job) return;
-    job->alter_running_ = false;
-    if (job->failing_) return job->Advance();
-    if (!result) return job->Fail("db_error", "widening a staging column: " + result.error().message());
-    job->stage_columns_ = widened;
-    job->widening_ = false;
-    job->PumpLoad();
-  });
-}
-
-void UploadJob::OnBlockLoaded(const BlockDone& done) {
-  account_->Give(done.bytes);
-  if (failing_) return Advance();
-  if (!done.loaded || loader_->failed()) {
-    return Fail("db_error", "loading rows into the staging table: " + loader_->error().message());
-  }
-  record_.rows_loaded = loader_->rows_loaded();
-  progress_dirty_ = true;
-  MaybeWiden();
-  Advance();
-}
-
-void UploadJob::OnLoadFinished(core::Result<LoadStats> result) {
-  loader_done_ = true;
-  if (!result) {
-    if (!failing_) return Fail("db_error", "loading rows into the staging table: " + result.error().message());
-    return Advance();
-  }
-  load_stats_ = *result;
-  Advance();
 }
 
 void UploadJob::OnS3Finished(core::Result<s3::UploadResult> result) {
@@ -429,11 +351,8 @@ void UploadJob::OnS3Finished(core::Result<s3::UploadResult> result) {
 void UploadJob::Advance() {
   if (finished_) return;
   if (failing_) return AdvanceCleanup();
-  if (pipeline_done_ && stage_ready_ && pending_.empty() && !widening_ && !loader_finish_called_) {
-    loader_finish_called_ = true;
-    loader_->Finish([w = weak()](core::Result<LoadStats> result) {
-      if (auto job = w.lock()) job->OnLoadFinished(std::move(result));
-    });
+  if (pipeline_done_ && stage_ready_ && pending_.empty() && !widening_ && !loaders_finish_called_) {
+    FinishLoaders();
   }
   if (pipeline_done_ && !dup_started_) StartDuplicateCheck();
   if (failing_ || finished_) return;
@@ -462,17 +381,8 @@ void UploadJob::Fail(std::string code, std::string message, db::UploadState stat
   for (auto& block : pending_) account_->Give(block.encoded.bytes());
   pending_.clear();
   widening_ = false;
-  if (loader_) {
-    loader_->Abort(core::Status(core::ErrorDomain::kInternal, 0, record_.error_message));
-    if (!loader_finish_called_) {
-      loader_finish_called_ = true;
-      loader_->Finish([w = weak()](core::Result<LoadStats> result) {
-        if (auto job = w.lock()) job->OnLoadFinished(std::move(result));
-      });
-    }
-  } else {
-    loader_done_ = true;
-  }
+  for (auto& [width, loader] : loaders_) loader->Abort(core::Status(core::ErrorDomain::kInternal, 0, record_.error_message));
+  if (!loaders_finish_called_) FinishLoaders();
   if (upload_) {
     auto cleaned = [w = weak()] {
       if (auto job = w.lock()) {
@@ -539,7 +449,7 @@ void UploadJob::RefreshCounters() {
     record_.rejected.clear();
     for (const auto& row : bad) record_.rejected.push_back({row.line, row.reason});
   }
-  if (loader_ && !published_ && !failing_) record_.rows_loaded = loader_->rows_loaded();
+  if (!published_ && !failing_) record_.rows_loaded = RowsStaged();
 }
 
 void UploadJob::OnProgressTimer() {

@@ -96,8 +96,12 @@ void UploadJob::StartPublish() {
   RefreshCounters();
   const auto& columns = pipeline_->columns();
   std::vector<db::ColumnDef> final_columns = stage_columns_;
+  if (final_columns.size() != columns.size()) {
+    return Fail("internal", fmt::format("the staging table has {} columns, the file {}", final_columns.size(),
+                                        columns.size()));
+  }
   if (!typed_stage_) {
-    std::vector<std::string> types = pipeline_->schema().SqlTypes();
+    std::vector<std::string> types = pipeline_->SqlTypes();
     for (std::size_t i = 0; i < final_columns.size(); ++i) final_columns[i].sql_type = types[i];
   }
   record_.columns.clear();

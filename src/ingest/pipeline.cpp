@@ -13,6 +13,8 @@
 #include <utility>
 
 #include "db/table_ddl.hpp"
+#include "ingest/jsonl.hpp"
+#include "ingest/pipeline_internal.hpp"
 #include "loop/work_item.hpp"
 #include "s3/sigv4.hpp"
 #include "zlib/gzip_stream.hpp"
@@ -119,10 +121,13 @@ namespace {
 template <class State, class Step>
 void MakeSplitter(State& s, Step& step, bool whole) {
   const csv::DialectOptions& opts = s.options.dialect;
-  bool sniffing = (opts.delimiter == "auto" || opts.delimiter.empty()) && opts.format == csv::Format::kCsv;
+  bool sniffing = (opts.delimiter == "auto" || opts.delimiter.empty()) && opts.format == csv::Format::kCsv &&
+                  !s.options.jsonl;
   std::string_view sample = csv::StripUtf8Bom(s.sniff);
   core::Result<csv::Dialect> dialect = core::Status::Internal("unset");
-  if (sniffing && IsBlank(sample)) {
+  if (s.options.jsonl) {
+    dialect = JsonlDialect();
+  } else if (sniffing && IsBlank(sample)) {
     csv::DialectOptions comma = opts;
     comma.delimiter = ",";
     dialect = csv::ResolveDialect(comma, sample, whole);
@@ -161,7 +166,8 @@ void Consume(State& s, Step& step, std::string_view data) {
   if (!s.splitter) {
     s.sniff.append(data);
     const csv::DialectOptions& opts = s.options.dialect;
-    bool sniffing = (opts.delimiter == "auto" || opts.delimiter.empty()) && opts.format == csv::Format::kCsv;
+    bool sniffing = (opts.delimiter == "auto" || opts.delimiter.empty()) && opts.format == csv::Format::kCsv &&
+                    !s.options.jsonl;
     if (!sniffing || s.sniff.size() >= s.sniff_threshold) MakeSplitter(s, step, false);
     return;
   }
@@ -206,7 +212,9 @@ void RunSerial(Step& step) {
     }
     step.sha256 = s.sha.FinalHex();
   }
-  if (!step.failure && !s.header_done && !step.blocks.empty()) {
+  if (!step.failure && !s.header_done && !step.blocks.empty() && s.options.jsonl) {
+    s.header_done = true;  // JSON Lines: the columns come from the parsed objects
+  } else if (!step.failure && !s.header_done && !step.blocks.empty()) {
     const csv::Block& first = step.blocks.front();
     step.encoding = csv::DecideEncoding(s.options.encoding, first.data, s.splitter->had_bom());
     auto row = csv::ParseFirstRow(first.data, s.dialect, step.encoding);
@@ -221,9 +229,9 @@ void RunSerial(Step& step) {
     }
   }
   if (step.finish && !step.failure && !s.header_done) {
-    step.failure = PipelineFailure{"no_header", s.options.dialect.header
-                                                    ? "the file is empty: it has no header row"
-                                                    : "the file is empty: it has no rows"};
+    step.failure = PipelineFailure{"no_header", s.options.jsonl ? "the file is empty: it has no JSON object"
+                                                : s.options.dialect.header ? "the file is empty: it has no header row"
+                                                                           : "the file is empty: it has no rows"};
   }
   step.held_after = s.splitter ? s.splitter->buffered_bytes() : s.sniff.size();
 }
@@ -231,15 +239,6 @@ void RunSerial(Step& step) {
 }  // namespace
 
 // ---- parse tasks (worker side) -------------------------------------------------
-
-struct Pipeline::ParseContext {
-  csv::ParseOptions parse;
-  bool header = true;
-  std::uint64_t row_offset = 0;  ///< `_row` = record number + this
-  RowPlan plan;
-  bool checks = false;           ///< some column has a required type or a cap
-  std::vector<std::string> names;
-};
 
 struct Pipeline::ParseTask {
   csv::Block block;
@@ -335,6 +334,7 @@ Pipeline::Pipeline(uv_loop_t* loop, PipelineOptions options, std::shared_ptr<Mem
   serial_->options = options_;
   serial_->sniff_threshold = options_.sniff_bytes;
   if (options_.gzip) serial_->gunzip = std::make_unique<glue::GzipInflater>();
+  json_override_used_.assign(options_.types.overrides.size(), false);
 }
 
 Pipeline::~Pipeline() { Stop(); }
@@ -379,11 +379,29 @@ void Pipeline::SetPlan(RowPlan plan) {
   PumpParse();
 }
 
+std::vector<std::string> Pipeline::SqlTypes() const {
+  if (!options_.jsonl) return schema_ ? schema_->SqlTypes() : std::vector<std::string>{};
+  std::vector<std::string> types;
+  for (std::size_t i = 0; i < json_types_.size(); ++i) {
+    csv::ColumnType type = json_forced_[i] ? *json_forced_[i] : json_types_[i];
+    type.max_bytes = json_types_[i].max_bytes;
+    types.push_back(csv::SqlTypeText(type));
+  }
+  return types;
+}
+
+std::optional<csv::ColumnType> Pipeline::Forced(std::size_t i) const {
+  if (options_.jsonl) return i < json_forced_.size() ? json_forced_[i] : std::nullopt;
+  if (!schema_ || !schema_->forced(i)) return std::nullopt;
+  return schema_->types()[i];
+}
+
 void Pipeline::Stop() {
   if (stopped_) return;
   stopped_ = true;
   std::uint64_t give = input_bytes_ + splitter_held_;
   for (const auto& block : blocks_) give += block.data.size();
+  give += StopJson();
   input_.clear();
   input_bytes_ = 0;
   splitter_held_ = 0;
@@ -459,6 +477,11 @@ void Pipeline::OnSerialDone(std::shared_ptr<SerialStep> step, int status) {
 }
 
 void Pipeline::PumpParse() {
+  if (options_.jsonl) {
+    PumpJson();
+    PumpJsonEncode();
+    return;
+  }
   if (stopped_ || !parse_context_) return;
   while (parsing_ < options_.parse_slots && !blocks_.empty()) {
     auto task = std::make_shared<ParseTask>();
@@ -486,27 +509,45 @@ void Pipeline::OnParseDone(std::shared_ptr<ParseTask> task, int status) {
   schema_->Merge(*task->local);
   rows_good_ += task->good;
   rows_bad_ += task->bad_count;
-  if (!task->bad.empty() && bad_rows_.size() < csv::kDefaultMaxBadRows + task->bad.size()) {
-    bad_rows_.insert(bad_rows_.end(), std::make_move_iterator(task->bad.begin()), std::make_move_iterator(task->bad.end()));
-    std::stable_sort(bad_rows_.begin(), bad_rows_.end(),
-                     [](const csv::BadRow& a, const csv::BadRow& b) { return a.line < b.line; });
-    if (bad_rows_.size() > csv::kDefaultMaxBadRows) bad_rows_.resize(csv::kDefaultMaxBadRows);
-  }
-  if (options_.abort_on_bad_row && task->bad_count > 0) {
-    std::string where = task->bad.empty() ? std::string("a row") : fmt::format("line {}", task->bad.front().line);
-    std::string reason = task->bad.empty() ? std::string("bad row") : task->bad.front().reason;
-    return Fail("bad_row", fmt::format("{}: {} (on_error=abort)", where, reason));
-  }
+  if (!MergeBadRows(task->bad, task->bad_count)) return;
   if (!task->text.empty() && recycle_.size() < kMaxRecycled) recycle_.push_back(std::move(task->text));
   account_->Take(task->encoded.bytes());
-  if (events_.on_block) events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes)});
+  if (events_.on_block) {
+    events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes), columns_.size()});
+  }
   if (stopped_) return;
   PumpParse();
   MaybeDone();
 }
 
+bool Pipeline::MergeBadRows(const std::vector<csv::BadRow>& bad, std::uint64_t count) {
+  if (options_.abort_on_bad_row && count > 0) {
+    std::string where = bad.empty() ? std::string("a row") : fmt::format("line {}", bad.front().line);
+    std::string reason = bad.empty() ? std::string("bad row") : bad.front().reason;
+    Fail("bad_row", fmt::format("{}: {} (on_error=abort)", where, reason));
+    return false;
+  }
+  if (bad.empty() || bad_rows_.size() >= csv::kDefaultMaxBadRows + bad.size()) return true;
+  bad_rows_.insert(bad_rows_.end(), bad.begin(), bad.end());
+  std::stable_sort(bad_rows_.begin(), bad_rows_.end(),
+                   [](const csv::BadRow& a, const csv::BadRow& b) { return a.line < b.line; });
+  if (bad_rows_.size() > csv::kDefaultMaxBadRows) bad_rows_.resize(csv::kDefaultMaxBadRows);
+  return true;
+}
+
 void Pipeline::MaybeDone() {
   if (done_ || stopped_ || !serial_finished_ || !blocks_.empty() || parsing_ > 0) return;
+  if (options_.jsonl) {
+    if (!json_parsed_.empty()) return;
+    if (!header_known_) return Fail("no_header", "no line of the file is a JSON object with at least one key");
+    if (!json_to_encode_.empty()) return;
+    for (std::size_t i = 0; i < options_.types.overrides.size(); ++i) {
+      if (!json_override_used_[i]) {
+        return Fail("invalid_parameter", fmt::format("type.{}: the file has no such column",
+                                                     options_.types.overrides[i].first));
+      }
+    }
+  }
   done_ = true;
   if (events_.on_done) events_.on_done();
 }

@@ -33,10 +33,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "csv/dialect.hpp"
@@ -89,6 +91,7 @@ struct PipelineOptions {
   std::size_t block_bytes = std::size_t{4} << 20; ///< splitter target
   std::size_t parse_slots = 2;                    ///< blocks parsed at once
   std::size_t sniff_bytes = std::size_t{64} << 10;  ///< the delimiter is sniffed on this much
+  bool jsonl = false;                             ///< JSON Lines (jsonl.hpp) instead of CSV/TSV
 };
 
 /// How rows are stored, decided by the job once the header is known.
@@ -106,6 +109,7 @@ struct RowPlan {
 struct PipelineBlock {
   EncodedBlock encoded;                 ///< its bytes() are still counted: Give them when loaded or dropped
   std::vector<std::uint64_t> max_bytes; ///< per column: the longest value loaded from this block
+  std::size_t columns = 0;              ///< fields per row: the first `columns` columns (JSON Lines may have fewer)
 };
 
 /// Why the pipeline stopped: an API error code and a message.
@@ -118,6 +122,9 @@ struct PipelineFailure {
 struct PipelineEvents {
   /// The columns are known (after the first block); call SetPlan next.
   std::function<void()> on_header;
+  /// JSON Lines: keys first seen after on_header added columns from index
+  /// `first` on (they are NULL in the rows before). Blocks using them follow.
+  std::function<void(std::size_t first)> on_columns_added;
   /// One block of good rows, encoded.
   std::function<void(PipelineBlock block)> on_block;
   /// The input cannot be ingested; nothing more comes.
@@ -150,8 +157,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   /// After on_header: the dialect and encoding in use.
   const csv::Dialect& dialect() const noexcept { return dialect_; }
   csv::Encoding encoding() const noexcept { return encoding_; }
-  /// The types seen so far (after on_header).
-  const csv::SchemaInference& schema() const noexcept { return *schema_; }
+  /// The SQL types of the columns as far as seen (after on_header).
+  std::vector<std::string> SqlTypes() const;
+  /// The type forced on column `i` (types=text, type.{column}); nullopt when inferred.
+  std::optional<csv::ColumnType> Forced(std::size_t i) const;
   /// After on_done: the lower-case hex SHA-256 of the original bytes.
   const std::string& sha256() const noexcept { return sha256_; }
   /// Original bytes written so far.
@@ -169,6 +178,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   struct SerialStep;
   struct ParseContext;
   struct ParseTask;
+  struct JsonTask;
 
   Pipeline(uv_loop_t* loop, PipelineOptions options, std::shared_ptr<MemoryAccount> account, PipelineEvents events);
   void PumpSerial();
@@ -176,7 +186,18 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   void PumpParse();
   void OnParseDone(std::shared_ptr<ParseTask> task, int status);
   void Fail(std::string code, std::string message);
+  /// Keeps the first bad rows by line; false when on_error=abort failed the pipeline.
+  bool MergeBadRows(const std::vector<csv::BadRow>& bad, std::uint64_t count);
   void MaybeDone();
+  // JSON Lines (pipeline_jsonl.cpp).
+  void PumpJson();
+  void OnJsonParsed(std::shared_ptr<JsonTask> task, int status);
+  void MergeJson();
+  void PumpJsonEncode();
+  void OnJsonEncoded(std::shared_ptr<JsonTask> task, int status);
+  std::size_t AddJsonColumn(const std::string& key);
+  bool JsonIdle() const;
+  std::uint64_t StopJson();  ///< drops the JSON tasks waiting; their counted bytes
 
   uv_loop_t* loop_;
   PipelineOptions options_;
@@ -209,6 +230,16 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   std::vector<csv::BadRow> bad_rows_;
   bool stopped_ = false;
   bool done_ = false;
+
+  // JSON Lines: blocks parsed out of order wait here until the keys of every
+  // block before them are merged (first-seen order is file order).
+  std::map<std::uint64_t, std::shared_ptr<JsonTask>> json_parsed_;
+  std::uint64_t json_next_merge_ = 0;
+  std::deque<std::shared_ptr<JsonTask>> json_to_encode_;
+  std::vector<csv::ColumnType> json_types_;
+  std::vector<std::optional<csv::ColumnType>> json_forced_;
+  std::vector<bool> json_override_used_;
+  std::unordered_map<std::string, std::size_t> json_key_index_;  ///< key → column
 };
 
 /// The row cap of an SQL text type: TEXT 65535, MEDIUMTEXT 16 MiB - 1,

@@ -66,9 +66,6 @@ IngestError Error(int status, std::string code, std::string message, std::string
 /// Checks and completes the options; an error is a 400/415 before anything starts.
 std::optional<IngestError> Normalize(IngestOptions& options) {
   options.format = ResolveFormat(options);
-  if (options.format == "jsonl") {
-    return Error(415, "unsupported_format", "format jsonl is not supported yet (csv and tsv are)", "format");
-  }
   if (EndsWithNoCase(options.filename, ".gz")) options.gzip = true;
   if (options.table.empty()) options.table = DeriveTableName(options.filename);
   if (auto status = db::ValidateTableName(options.table); !status.ok()) {

@@ -78,15 +78,21 @@ class UploadJob final : public IngestJob {
   bool ShouldPause() const;
   void MaybeResume();
   void SyncS3();
-  // Pipeline and loading (ingest_job.cpp).
+  // Pipeline → staging table (ingest_job.cpp).
   void OnHeader();
   void OnStageReady(core::Status status);
+  void OnColumnsAdded(std::size_t first);
   void OnBlock(PipelineBlock block);
-  void PumpLoad();
-  void MaybeWiden();
-  void OnBlockLoaded(const BlockDone& done);
-  void OnLoadFinished(core::Result<LoadStats> result);
   void OnS3Finished(core::Result<s3::UploadResult> result);
+  // Loading (job_load.cpp).
+  void PumpLoad();
+  Loader& LoaderFor(std::size_t width);
+  bool LoadersIdle() const;
+  uint64_t RowsStaged() const;
+  void MaybeWiden();
+  void OnBlockLoaded(std::size_t width, const BlockDone& done);
+  void FinishLoaders();
+  void OnLoadFinished(core::Result<LoadStats> result);
   void Advance();
   // Cleanup, records and callbacks (ingest_job.cpp).
   void Fail(std::string code, std::string message, db::UploadState state = db::UploadState::kFailed);
@@ -123,7 +129,11 @@ class UploadJob final : public IngestJob {
   std::shared_ptr<StagedTable> final_stage_;  ///< typed copy, when types differ
   std::vector<db::ColumnDef> stage_columns_;  ///< the load stage's columns as they are now
   bool typed_stage_ = false;                  ///< append to an existing table: the target's types
-  std::shared_ptr<Loader> loader_;
+  /// Loaders by row width: JSON Lines blocks made before a key appeared load
+  /// without its column (NULL there); CSV has one width.
+  std::map<std::size_t, std::shared_ptr<Loader>> loaders_;
+  int loader_finishes_ = 0;  ///< Finish callbacks still to come
+  core::Status load_error_;
   std::deque<PipelineBlock> pending_;         ///< encoded, not yet given to the loader
   LoadStats load_stats_;
   s3::UploadResult s3_result_;
@@ -136,8 +146,8 @@ class UploadJob final : public IngestJob {
   bool stage_ready_ = false;
   bool widening_ = false;       ///< blocks wait: a TEXT column must grow first
   bool alter_running_ = false;
-  bool loader_finish_called_ = false;
-  bool loader_done_ = false;
+  bool loaders_finish_called_ = false;
+  bool loader_done_ = false;  ///< every loader finished (or none was ever needed)
   bool s3_done_ = false;        ///< the object is complete (or there is no S3)
   bool s3_completed_ = false;   ///< an object exists at the key
   bool s3_clean_ = false;       ///< cleanup: nothing of the upload left on S3

@@ -626,6 +626,55 @@ TEST_F(IngestCommandTest, SigintCancelsThroughTheCleanupPath) {
   EXPECT_EQ(Scalar("SELECT state FROM sluice_uploads WHERE id = '" + run.Str("/id") + "'"), "cancelled");
 }
 
+TEST_F(IngestCommandTest, JsonLinesUnionOfKeysInFileOrder) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  // ~9 MB: several blocks, parsed in parallel; the key `late` first appears in
+  // a later block, so the table grows a column while rows are loading.
+  const int rows = 120000, late_from = 100000;
+  std::string text;
+  for (int i = 1; i <= rows; ++i) {
+    text += "{\"i\": " + std::to_string(i) + ", \"s\": \"say \\\"" + std::to_string(i) + "\\\"\\n\\u00e9\"";
+    text += ", \"amt\": " + std::to_string(i % 1000) + "." + (i % 2 == 0 ? "50" : "25");
+    if (i % 7 == 0) {
+      text += ", \"n\": null";
+    } else {
+      text += ", \"n\": {\"k\": [" + std::to_string(i) + ", true]}";
+    }
+    if (i >= late_from) text += ", \"late\": \"L" + std::to_string(i) + "\"";
+    text += "}\n";
+    if (i == 10) text += "this line is not JSON\n";
+  }
+  WriteFile(Path("events.jsonl"), text);
+  CliRun run = Ingest({Path("events.jsonl")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.Int("/rows_loaded"), rows);
+  EXPECT_EQ(run.Int("/rows_rejected"), 1);
+  EXPECT_EQ(run.Int("/rejected/0/line"), 11);
+  auto columns = Columns(run);
+  ASSERT_EQ(columns.size(), 5u);
+  EXPECT_EQ(columns[0], (std::pair<std::string, std::string>{"i", "BIGINT"}));
+  EXPECT_EQ(columns[1], (std::pair<std::string, std::string>{"s", "TEXT"}));
+  EXPECT_EQ(columns[2], (std::pair<std::string, std::string>{"amt", "DECIMAL(5,2)"}));
+  EXPECT_EQ(columns[3], (std::pair<std::string, std::string>{"n", "TEXT"}));
+  EXPECT_EQ(columns[4], (std::pair<std::string, std::string>{"late", "TEXT"}));
+  auto got = Rows("SELECT _row, i, s, amt, n, late FROM events ORDER BY _row");
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(rows));
+  std::size_t mismatches = 0;
+  for (int i = 1; i <= rows; ++i) {
+    const Row& row = got[i - 1];
+    std::string n = std::to_string(i);
+    Row want = {std::to_string(i <= 10 ? i : i + 1), n, "say \"" + n + "\"\n\xC3\xA9",
+                std::to_string(i % 1000) + "." + (i % 2 == 0 ? "50" : "25"),
+                i % 7 == 0 ? std::optional<std::string>() : "{\"k\": [" + n + ", true]}",
+                i >= late_from ? std::optional<std::string>("L" + n) : std::nullopt};
+    if (row != want && ++mismatches <= 5) ADD_FAILURE() << "row " << i << ": " << row[2].value_or("NULL");
+  }
+  EXPECT_EQ(mismatches, 0u);
+  ExpectObjectIsFile(run, Path("events.jsonl"));
+  ExpectNoStagingTables();
+}
+
 TEST_F(IngestCommandTest, ThreeIngestsAtOnce) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;
