@@ -384,7 +384,10 @@ class TableQueryTest : public ::testing::Test {
       out = RunCommand(std::string(SLUICE_BINARY) + " ingest " + file + " --table " + table +
                            " --mode replace --no-s3 -c " + dir + "/ingest.conf 2>&1",
                        &rc);
-      if (rc != 0) return "sluice ingest " + table + " failed: " + out;
+      // The same bytes again (a rerun): the table already holds them.
+      if (rc != 0 && out.find("duplicate_upload") == std::string::npos) {
+        return "sluice ingest " + table + " failed: " + out;
+      }
     }
     RunCommand("rm -rf " + dir);
     return {};
@@ -939,8 +942,15 @@ TEST_F(TableQueryTest, ASlowReaderGetsEverythingAndALeavingClientFreesItsConnect
 // ---- DELETE, indexes ------------------------------------------------------------
 
 TEST_F(TableQueryTest, IndexesAndDeleteWithTheirRoles) {
+  // Fresh bytes each run (sluice refuses to load the same bytes twice).
+  std::string csv = server_->dir() + "/doomed.csv";
+  {
+    std::ofstream out(csv, std::ios::binary);
+    out << ReadFile(kTitanicCsv) << "\n99999,1,1,\"Run " << ::getpid() << "-"
+        << std::chrono::steady_clock::now().time_since_epoch().count() << "\",male,99,0,0,X,1,,S\n";
+  }
   int rc = 0;
-  std::string out = RunCommand(std::string(SLUICE_BINARY) + " ingest " + kTitanicCsv +
+  std::string out = RunCommand(std::string(SLUICE_BINARY) + " ingest " + csv +
                                    " --table doomed --mode replace --no-s3 -c " + server_->conf_path() + " 2>&1",
                                &rc);
   ASSERT_EQ(rc, 0) << out;
@@ -957,9 +967,9 @@ TEST_F(TableQueryTest, IndexesAndDeleteWithTheirRoles) {
   EXPECT_EQ(post(R"({"columns":["nope"]})", kAdminToken).status, 400);
   EXPECT_EQ(post(R"({"columns":[]})", kAdminToken).status, 400);
   EXPECT_EQ(post("not json", kAdminToken).status, 400);
-  // The index serves the same answers.
-  EXPECT_EQ(Page("/v1/tables/doomed/rows?sex=male&age=gt:60&select=PassengerId&count=exact").total,
-            Page("/v1/tables/titanic/rows?sex=male&age=gt:60&select=PassengerId&count=exact").total);
+  // The index serves the same answers (titanic's, plus the run's own row).
+  EXPECT_EQ(*Page("/v1/tables/doomed/rows?sex=male&age=gt:60&select=PassengerId&count=exact").total,
+            *Page("/v1/tables/titanic/rows?sex=male&age=gt:60&select=PassengerId&count=exact").total + 1);
 
   auto del = [&](const std::string& token) {
     return Fetch(server_->Url("/v1/tables/doomed"),
