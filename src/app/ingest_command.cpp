@@ -27,6 +27,7 @@
 #include "curl/curl_multi_uv.hpp"
 #include "db/catalog.hpp"
 #include "db/db_pool.hpp"
+#include "ingest/defer.hpp"
 #include "ingest/ingest_job.hpp"
 #include "log/logger.hpp"
 #include "loop/work_item.hpp"
@@ -78,16 +79,18 @@ class InputReader {
     }
   }
 
-  /// Opens `path` ("-" = stdin) and starts reading; errors come through on_end.
-  void Start(const std::string& path) {
+  /// Opens `path` ("-" = stdin) without reading yet; `opened` gets an empty
+  /// string or the error. Resume() starts reading.
+  void Open(const std::string& path, std::function<void(std::string error)> opened) {
     if (path == "-") {
       uv_handle_type type = uv_guess_handle(0);
-      if (type == UV_NAMED_PIPE || type == UV_TTY) return StartStream(type);
+      if (type == UV_NAMED_PIPE || type == UV_TTY) return opened(OpenStream(type));
       fd_ = 0;  // a regular file (or /dev/null) redirected to stdin
-      return ReadNext();
+      return opened({});
     }
     owns_fd_ = true;
     fs_busy_ = true;
+    opened_ = std::move(opened);
     int rc = uv_fs_open(loop_, &req_, path.c_str(), O_RDONLY, 0, [](uv_fs_t* req) {
       auto* self = static_cast<InputReader*>(req->data);
       int result = static_cast<int>(req->result);
@@ -95,12 +98,14 @@ class InputReader {
       self->fs_busy_ = false;
       if (result >= 0) self->fd_ = result;
       if (self->orphaned_) return std::unique_ptr<InputReader>(self).reset();
-      if (result < 0) return self->End(fmt::format("cannot open the file: {}", uv_strerror(result)));
-      self->ReadNext();
+      auto opened_cb = std::move(self->opened_);
+      opened_cb(result < 0 ? fmt::format("cannot open {}: {}", self->path_, uv_strerror(result)) : std::string());
     });
+    path_ = path;
     if (rc < 0) {
       fs_busy_ = false;
-      End(fmt::format("cannot open the file: {}", uv_strerror(rc)));
+      auto opened_cb = std::move(opened_);
+      opened_cb(fmt::format("cannot open {}: {}", path, uv_strerror(rc)));
     }
   }
 
@@ -141,7 +146,7 @@ class InputReader {
     }
   }
 
-  void StartStream(uv_handle_type type) {
+  std::string OpenStream(uv_handle_type type) {
     int rc = 0;
     if (type == UV_TTY) {
       rc = tty_.Init(uv_tty_init, loop_, 0, 1);
@@ -151,9 +156,9 @@ class InputReader {
       if (rc == 0) rc = uv_pipe_open(pipe_.get(), 0);
       if (rc == 0) stream_ = reinterpret_cast<uv_stream_t*>(pipe_.get());
     }
-    if (rc < 0) return End(fmt::format("stdin: {}", uv_strerror(rc)));
+    if (rc < 0) return fmt::format("stdin: {}", uv_strerror(rc));
     stream_->data = this;
-    uv_read_start(stream_, OnAlloc, OnStreamRead);
+    return {};  // reading starts with Resume()
   }
 
   static void OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -198,7 +203,9 @@ class InputReader {
   glue::UvHandle<uv_tty_t> tty_;
   uv_stream_t* stream_ = nullptr;  ///< pipe_ or tty_ when stdin is a stream
   std::string buffer_;
-  bool paused_ = false;
+  std::string path_;
+  std::function<void(std::string)> opened_;
+  bool paused_ = true;  ///< until the first Resume()
   bool ended_ = false;
 };
 
@@ -321,7 +328,19 @@ void IngestCommand::Begin() {
       return Teardown();
     }
     if (cancelled_) return Teardown();
-    StartJob();
+    // The input first: a file that cannot be read leaves no upload record.
+    reader_ = std::make_unique<InputReader>(
+        &loop_, [this](std::string_view bytes) { return job_->Write(bytes); },
+        [this](std::string read_error) {
+          if (!read_error.empty()) return job_->Cancel("read_error", read_error);
+          job_->Finish();
+        });
+    reader_->Open(args_.file, [this](std::string error) {
+      // Inside the reader's own callback: tear down (which frees it) on a later turn.
+      if (!error.empty()) PrintError(error);
+      if (!error.empty() || cancelled_) return ingest::Defer(&loop_, [this] { Teardown(); });
+      StartJob();
+    });
   });
 }
 
@@ -348,13 +367,7 @@ void IngestCommand::StartJob() {
                      }
                      job_ = std::move(job);
                      if (cancelled_) return job_->Cancel("cancelled", "interrupted by a signal");
-                     reader_ = std::make_unique<InputReader>(
-                         &loop_, [this](std::string_view bytes) { return job_->Write(bytes); },
-                         [this](std::string read_error) {
-                           if (!read_error.empty()) return job_->Cancel("read_error", read_error);
-                           job_->Finish();
-                         });
-                     reader_->Start(args_.file);
+                     reader_->Resume();
                    });
 }
 

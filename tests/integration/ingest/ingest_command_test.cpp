@@ -588,6 +588,7 @@ TEST_F(IngestCommandTest, OptionsAndUsage) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("cannot open"), std::string::npos) << missing.err;
   EXPECT_FALSE(TableExists("missing"));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM sluice_uploads WHERE filename = 'missing.csv'"), "0");  // no record either
   ExpectNoStagingTables();
 }
 
@@ -595,7 +596,7 @@ TEST_F(IngestCommandTest, SigintCancelsThroughTheCleanupPath) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;
   // stdin is a FIFO the test writes half a file into, then signals.
-  std::string text = Generate("half.csv", 200000, 3);  // half of it is more than one S3 part;
+  std::string text = Generate("half.csv", 200000, 3);  // half of it is more than one S3 part
   std::string fifo = Path("input.fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   pid_t pid = Spawn({"-", "--table", "cancelled_table"}, "sigint", fifo);
