@@ -182,6 +182,11 @@ void AppendEqual(std::string& out, const Column& column, const std::optional<std
   AppendKeyValue(out, column, *value);
 }
 
+/// The direction of the `_row` tie-breaker: the last sort key's, so an index
+/// on that column (which InnoDB extends with the primary key) serves the
+/// whole order, forwards or backwards.
+bool RowDescending(const std::vector<SortKey>& sort) { return !sort.empty() && sort.back().descending; }
+
 /// The keyset predicate of a position over `sort` + `_row`.
 std::string KeysetCondition(const TableSchema& schema, const std::vector<SortKey>& sort, const KeysetPosition& after) {
   std::vector<std::string> terms;
@@ -197,7 +202,7 @@ std::string KeysetCondition(const TableSchema& schema, const std::vector<SortKey
   }
   std::string row_term;
   AppendRowColumn(row_term);
-  row_term += fmt::format(" > {}", after.row);
+  row_term += fmt::format(" {} {}", RowDescending(sort) ? "<" : ">", after.row);
   terms.push_back(equal_prefix.empty() ? row_term : "(" + equal_prefix + row_term + ")");
   if (terms.size() == 1) return terms[0];
   std::string out = "(";
@@ -330,7 +335,7 @@ RenderedSelect RenderRowsSelect(const TableSchema& schema, const RowsQuery& quer
     sql += key.descending ? " DESC, " : " ASC, ";
   }
   AppendRowColumn(sql);
-  sql += " ASC";
+  sql += RowDescending(query.sort) ? " DESC" : " ASC";
   AppendLimit(sql, fetch_limit, query.offset);
   return rendered;
 }

@@ -18,10 +18,12 @@
 //                          CAST(`c` AS DOUBLE) < v) — and as exact text otherwise
 //   is:null / notnull     IS NULL / IS NOT NULL; on TEXT also '' (an empty field)
 //
-// Order and keyset paging: rows are ordered by the sort keys, then `_row`, so
-// every order is total. A cursor's position (the last row's key values and
+// Order and keyset paging: rows are ordered by the sort keys, then `_row` in
+// the direction of the last key (so an index on that column serves the whole
+// order, backwards too), so every order is total. A cursor's position (the last row's key values and
 // `_row`) becomes the standard expanded predicate
 //   k1 after v1 OR (k1 = v1 AND k2 after v2) OR … OR (… AND `_row` > r)
+// (`_row` < r when the tie-breaker runs backwards)
 // with MariaDB's NULL order (NULL first ascending, last descending) spelled
 // out, so it needs no row constructors and works for any mix of directions.
 // Key values compare in the column's own collation, as ORDER BY does.
@@ -55,7 +57,7 @@ struct RenderedSelect {
 };
 
 /// `SELECT <select>[, hidden keys] FROM t [WHERE …] ORDER BY <sort>, `_row`
-/// LIMIT fetch_limit [OFFSET o]`, after `after` when given.
+/// ASC|DESC LIMIT fetch_limit [OFFSET o]`, after `after` when given.
 RenderedSelect RenderRowsSelect(const TableSchema& schema, const RowsQuery& query, const KeysetPosition* after,
                                 std::uint64_t fetch_limit);
 

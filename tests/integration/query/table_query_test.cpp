@@ -148,10 +148,12 @@ struct Source {
 
   /// MariaDB's order for `keys` (column, descending): NULL first ascending
   /// and last descending, numbers as numbers, dates and text byte by byte
-  /// (utf8mb4_nopad_bin), ties by file order.
+  /// (utf8mb4_nopad_bin), ties by file order — backwards when the last key
+  /// is descending.
   std::vector<std::size_t> Sorted(std::vector<std::size_t> indexes,
                                   const std::vector<std::pair<std::size_t, bool>>& keys) const {
-    std::stable_sort(indexes.begin(), indexes.end(), [&](std::size_t a, std::size_t b) {
+    bool backwards = !keys.empty() && keys.back().second;
+    std::sort(indexes.begin(), indexes.end(), [&](std::size_t a, std::size_t b) {
       for (const auto& [column, descending] : keys) {
         bool null_a = Null(a, column), null_b = Null(b, column);
         int order = 0;
@@ -166,7 +168,7 @@ struct Source {
         }
         if (order != 0) return descending ? order > 0 : order < 0;
       }
-      return false;  // stable: file order
+      return backwards ? a > b : a < b;  // ties: file order
     });
     return indexes;
   }

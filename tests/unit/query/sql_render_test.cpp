@@ -144,15 +144,15 @@ TEST(SqlRender, KeysetForEveryDirectionAndNull) {
   KeysetPosition desc{{std::string("it's")}, 5};
   EXPECT_EQ(RowsSql("select=n&sort=t:desc", Mixed(), &desc),
             "SELECT `n`, `t`, `_row` FROM `mixed` WHERE ((`t` < 'it\\'s' OR `t` IS NULL) OR (`t` = 'it\\'s' AND "
-            "`_row` > 5)) ORDER BY `t` DESC, `_row` ASC LIMIT 11");
+            "`_row` < 5)) ORDER BY `t` DESC, `_row` DESC LIMIT 11");
   KeysetPosition null_asc{{std::nullopt}, 5};
   EXPECT_EQ(RowsSql("select=n&sort=day", Mixed(), &null_asc),
             "SELECT `n`, `day`, `_row` FROM `mixed` WHERE (`day` IS NOT NULL OR (`day` IS NULL AND `_row` > 5)) "
             "ORDER BY `day` ASC, `_row` ASC LIMIT 11");
   KeysetPosition null_desc{{std::nullopt}, 5};
   EXPECT_EQ(RowsSql("select=n&sort=day:desc", Mixed(), &null_desc),
-            "SELECT `n`, `day`, `_row` FROM `mixed` WHERE (`day` IS NULL AND `_row` > 5) ORDER BY `day` DESC, `_row` "
-            "ASC LIMIT 11");
+            "SELECT `n`, `day`, `_row` FROM `mixed` WHERE (`day` IS NULL AND `_row` < 5) ORDER BY `day` DESC, `_row` "
+            "DESC LIMIT 11");
   // Two keys, and a DOUBLE key written as a DOUBLE literal.
   KeysetPosition two{{std::string("2020-01-01"), std::string("0.1")}, 9};
   EXPECT_EQ(RowsSql("select=n&sort=day:desc,d", Mixed(), &two),
@@ -232,7 +232,7 @@ TEST(SqlRender, InjectionInIdentifiersIsQuotedFromTheCatalog) {
   RowsQuery query = ParseRows("a%60b=1&c';%20--=gt:2&sort=a%60b:desc&select=c';%20--", schema);
   EXPECT_EQ(RenderRowsSelect(schema, query, nullptr, 5).sql,
             "SELECT `c'; --`, `a``b`, `_row` FROM `t``; DROP TABLE x; --` WHERE `a``b` = '1' COLLATE "
-            "utf8mb4_nopad_bin AND `c'; --` > 2 ORDER BY `a``b` DESC, `_row` ASC LIMIT 5");
+            "utf8mb4_nopad_bin AND `c'; --` > 2 ORDER BY `a``b` DESC, `_row` DESC LIMIT 5");
   std::string aggregate = AggSql("group_by=%F0%9F%98%80%20/*&sum=c';%20--", schema);
   EXPECT_EQ(aggregate,
             "SELECT `\xF0\x9F\x98\x80 /*`, SUM(`c'; --`) AS `sum_c'; --` FROM `t``; DROP TABLE x; --` GROUP BY "
