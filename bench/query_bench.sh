@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# bench/query_bench.sh [ROWS] — the query API's latency on a generated table,
+# each figure next to the same SQL run directly in the same session.
+#
+# What: starts (or reuses) a private mariadbd (tests/env/mariadb.sh), loads
+# `sluice gen --rows ROWS` (default 10,000,000) into table `bench` with
+# `sluice ingest` (once; reused while the row count matches), adds an index on
+# `date` through POST /v1/tables/bench/indexes, runs `sluice serve`, and for
+#   (a) page 1                     /rows?limit=100
+#   (b) a page at offset ROWS/2    /rows?limit=100&offset=…   vs the same page by cursor
+#   (c) a filtered + sorted page   /rows?date=gte:…&sort=date:desc&limit=100  (indexed)
+#       and without an index       /rows?city=…&sort=amount:desc&limit=100
+#   (d) an aggregate               /aggregate?group_by=city&sum=amount&count=true
+# measures p50/p99 with `wrk -t1 -c1 --latency` (one client: latency, not
+# throughput) and the SQL sluice ran for it (read from its debug log, with the
+# SET STATEMENT max_statement_time prefix) with bench_query_sql — the mariadb
+# client's library, mysql_real_query + mysql_use_result + every row read, on
+# one connection. Then streams 1,000,000 rows as CSV (curl, to /dev/null) and
+# reports MB/s next to the same SELECT read by the client library, and the
+# `mariadb --batch` client writing the same rows as TSV.
+# Run-to-run noise on a shared 2-core box is ±30% (ENVIRONMENT.md); wrk and
+# MariaDB share the cores with sluice.
+#
+# Env: SLUICE_BENCH_BUILD (a Release build dir with src/sluice and
+# bench/bench_query_sql; default build-query-rel), SLUICE_BENCH_DIR
+# (/tmp/sluice-bench-query), SLUICE_BENCH_PORT (33112, MariaDB),
+# SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs, 30),
+# KEEP_DB (0: stop the server at the end if this script started it).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${SLUICE_BENCH_BUILD:-$ROOT/build-query-rel}
+DIR=${SLUICE_BENCH_DIR:-/tmp/sluice-bench-query}
+PORT=${SLUICE_BENCH_PORT:-33112}
+HTTP_PORT=${SLUICE_BENCH_HTTP_PORT:-18632}
+ROWS=${1:-10000000}
+DURATION=${DURATION:-10s}
+RUNS=${RUNS:-30}
+KEEP_DB=${KEEP_DB:-0}
+
+SLUICE=$BUILD/src/sluice
+SQLBENCH=$BUILD/bench/bench_query_sql
+for binary in "$SLUICE" "$SQLBENCH"; do
+  [[ -x $binary ]] || { echo "missing $binary: cmake -S $ROOT -B $BUILD -DCMAKE_BUILD_TYPE=Release && make -C $BUILD sluice bench_query_sql" >&2; exit 2; }
+done
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+mkdir -p "$DIR"
+
+started_db=0
+if ! mariadb-admin --no-defaults --socket="$DIR/db/mysqld.sock" --user=root ping >/dev/null 2>&1; then
+  started_db=1
+fi
+"$ROOT/tests/env/mariadb.sh" start "$DIR/db" "$PORT" >&2
+eval "$("$ROOT/tests/env/mariadb.sh" env "$DIR/db" "$PORT")"
+DB=sluice
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [[ $started_db == 1 && $KEEP_DB == 0 ]]; then "$ROOT/tests/env/mariadb.sh" stop "$DIR/db" "$PORT" >&2 || true; fi
+}
+trap cleanup EXIT
+
+sql() {
+  mariadb --no-defaults --batch --skip-column-names -h 127.0.0.1 -P "$PORT" -u "$SLUICE_TEST_MARIADB_USER" \
+    -p"$SLUICE_TEST_MARIADB_PASSWORD" "$DB" "$@"
+}
+
+write_conf() {  # $1 = log level
+  cat >"$DIR/sluice.conf" <<EOF
+[server]
+listen = 127.0.0.1:$HTTP_PORT
+max_page_rows = 1000000
+[mariadb]
+host = 127.0.0.1
+port = $PORT
+user = $SLUICE_TEST_MARIADB_USER
+password = $SLUICE_TEST_MARIADB_PASSWORD
+database = $DB
+pool_size = 4
+max_statement_time = 120s
+[s3]
+endpoint = http://127.0.0.1:9
+[log]
+level = $1
+EOF
+}
+
+start_server() {  # $1 = log level
+  write_conf "$1"
+  "$SLUICE" serve --config "$DIR/sluice.conf" 2>"$DIR/serve.log" &
+  server_pid=$!
+  for _ in $(seq 200); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/v1/tables" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$DIR/serve.log" >&2
+  echo "sluice serve did not become ready" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+}
+
+# ---- the table ---------------------------------------------------------------
+write_conf warn
+have=$(sql -e "SELECT row_count FROM sluice_tables WHERE name = 'bench'" 2>/dev/null || true)
+if [[ $have != "$ROWS" ]]; then
+  echo "loading $ROWS generated rows into table bench (once)…" >&2
+  start=$(date +%s.%N)
+  "$SLUICE" gen --rows "$ROWS" | "$SLUICE" ingest - --table bench --mode replace --no-s3 --filename bench.csv \
+    -c "$DIR/sluice.conf" >"$DIR/ingest.json"
+  echo "loaded in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+fi
+
+B="http://127.0.0.1:$HTTP_PORT/v1/tables/bench"
+HALF=$((ROWS / 2))
+start_server debug
+if ! sql -e "SHOW INDEX FROM bench" | grep -q sluice_ix_; then
+  echo "indexing bench(date)…" >&2
+  curl -sf -X POST -H 'Content-Type: application/json' -d '{"columns":["date"]}' "$B/indexes" >&2; echo >&2
+fi
+cursor=$(curl -sf "$B/rows?select=id&limit=100&offset=$((HALF - 100))" |
+  sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')
+[[ -n $cursor ]] || { echo "no cursor for row $HALF" >&2; exit 1; }
+city=$(sql -e "SELECT city FROM bench WHERE _row = 1")
+city_q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$city")
+
+names=("a page 1" "b offset $HALF" "b cursor at $HALF" "c filter+sort (index)" "c filter+sort (no index)"
+       "d aggregate")
+paths=("/rows?limit=100"
+       "/rows?limit=100&offset=$HALF"
+       "/rows?limit=100&cursor=$cursor"
+       "/rows?date=gte:2020-01-01&sort=date:desc&limit=100"
+       "/rows?city=$city_q&sort=amount:desc&limit=100"
+       "/aggregate?group_by=city&sum=amount&count=true")
+# One request each with the debug log on: the SQL sluice runs, in order.
+: >"$DIR/serve.log.sql"
+for p in "${paths[@]}"; do
+  before=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
+  curl -sf -o /dev/null "$B$p"
+  for _ in $(seq 50); do
+    now=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
+    [[ $now -gt $before ]] && break
+    sleep 0.1
+  done
+  grep '\[query\] req=' "$DIR/serve.log" | tail -1 | sed 's/.*\[query\] req=[^ ]* //' >>"$DIR/serve.log.sql"
+done
+stop_server
+start_server warn
+
+wrk_latency() {  # URL → "p50 p99" in ms
+  wrk -t1 -c1 -d"$DURATION" --latency "$1" </dev/null 2>&1 | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } END { printf "%.2f %.2f\n", p50, p99 }'
+}
+
+limit_ms=$(awk '/max_statement_time/ { v = $3; sub(/s$/, "", v); print v * 1000 }' "$DIR/sluice.conf")
+printf '\n%-26s %12s %12s   %12s %12s   %8s\n' "query ($ROWS rows)" "sluice p50" "p99" "SQL p50" "p99" "p50 ratio"
+i=0
+while IFS= read -r statement; do
+  read -r http50 http99 < <(wrk_latency "$B${paths[$i]}")
+  full="SET STATEMENT max_statement_time=$((limit_ms / 1000)).000 FOR $statement"
+  line=$("$SQLBENCH" --host 127.0.0.1 --port "$PORT" --user "$SLUICE_TEST_MARIADB_USER" \
+    --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" --runs "$RUNS" --sql "$full" </dev/null)
+  sql50=$(sed -n 's/.*p50=\([0-9.]*\)ms.*/\1/p' <<<"$line")
+  sql99=$(sed -n 's/.*p99=\([0-9.]*\)ms.*/\1/p' <<<"$line")
+  printf '%-26s %10.2fms %10.2fms   %10.2fms %10.2fms   %8.2f\n' "${names[$i]}" "$http50" "$http99" "$sql50" "$sql99" \
+    "$(echo "$http50 / $sql50" | bc -l)"
+  i=$((i + 1))
+done <"$DIR/serve.log.sql"
+
+# ---- streaming 1M rows as CSV --------------------------------------------------------
+echo
+n=$((ROWS < 1000000 ? ROWS : 1000000))
+for round in 1 2 3; do
+  read -r bytes seconds < <(curl -s -o /dev/null -w '%{size_download} %{time_total}\n' "$B/rows?format=csv&limit=$n")
+  printf 'sluice CSV, %d rows:          %6.1f MB in %6.3f s = %7.1f MB/s\n' "$n" "$(echo "$bytes / 1000000" | bc -l)" \
+    "$seconds" "$(echo "$bytes / 1000000 / $seconds" | bc -l)"
+done
+select_sql="SELECT id, uuid, name, email, date, amount, quantity, code, city, _row FROM bench ORDER BY _row LIMIT $n"
+"$SQLBENCH" --host 127.0.0.1 --port "$PORT" --user "$SLUICE_TEST_MARIADB_USER" \
+  --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" --runs 3 --warmup 1 --sql "$select_sql" |
+  awk '{ for (i = 1; i <= NF; ++i) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+       END { b = v["bytes"] / 1e6; s = v["p50"] / 1000; printf "client library, same rows:   %6.1f MB (cells) in %6.3f s = %7.1f MB/s\n", b, s, b / s }'
+start=$(date +%s.%N)
+bytes=$(sql --quick -e "$select_sql" | wc -c)
+seconds=$(echo "$(date +%s.%N) - $start" | bc -l)
+printf 'mariadb --batch (TSV):       %6.1f MB in %6.3f s = %7.1f MB/s\n' "$(echo "$bytes / 1000000" | bc -l)" "$seconds" \
+  "$(echo "$bytes / 1000000 / $seconds" | bc -l)"
