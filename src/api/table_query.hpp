@@ -21,8 +21,10 @@
 //   6. JSON pages fetch limit+1 rows: the extra row is never written, it only
 //      says that a next page exists; next_cursor is then the keyset position
 //      of the page's last row (sort-key values and `_row`), or an offset for
-//      aggregates. CSV and NDJSON carry `X-Total-Count` when the total is
-//      known, and no cursor.
+//      aggregates. The envelope (or CSV header row) is written in front of
+//      the first chunk, so an answer that ends inside its page can still say
+//      its exact total (offset + rows) for free. CSV and NDJSON carry
+//      `X-Total-Count` when the total is known, and no cursor.
 //   7. An error after bytes went out aborts the response (the connection is
 //      closed without the final chunk), so a truncated answer never looks
 //      complete. A client that goes away abandons the stream; the pool drops
