@@ -35,7 +35,8 @@ std::size_t WorkerThreads() {
   return 4;  // libuv's default
 }
 
-/// The csv type a value must fit to go into a column of `type` unchanged.
+}  // namespace
+
 std::optional<csv::ColumnType> RequiredType(const db::SqlType& type) {
   csv::ColumnType t;
   switch (type.kind) {
@@ -55,6 +56,8 @@ std::optional<csv::ColumnType> RequiredType(const db::SqlType& type) {
   }
   return t;
 }
+
+namespace {
 
 /// The API error code for a failed Prepare.
 std::string PrepareErrorCode(const core::Status& status, PublishMode mode) {
@@ -148,6 +151,7 @@ core::Status UploadJob::Begin() {
   };
   pe.on_done = [w = weak()] {
     if (auto job = w.lock()) {
+      job->log_->debug("upload {}: input parsed after {} ms", job->record_.id, db::NowMs() - job->record_.created_at_ms);
       job->pipeline_done_ = true;
       job->Advance();
     }
@@ -275,9 +279,14 @@ void UploadJob::OnHeader() {
   const auto& columns = pipeline_->columns();
   record_.columns.clear();
   std::vector<db::ColumnDef> defs;
-  for (const auto& column : columns) {
-    record_.columns.push_back({column.name, column.header, "TEXT"});
-    defs.push_back({column.name, "TEXT"});
+  // The staging types: exact ones where the first block allows (see
+  // column_shape.hpp), TEXT elsewhere; JSON Lines stages TEXT.
+  const auto& shapes = pipeline_->shapes();
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    std::string type = "TEXT";
+    if (i < shapes.size()) type = StagingType(shapes[i], pipeline_->Inferred(i), pipeline_->Forced(i).has_value());
+    record_.columns.push_back({columns[i].name, columns[i].header, type});
+    defs.push_back({columns[i].name, type});
   }
   progress_dirty_ = true;
   load_stage_ = StagedTable::Create(*ctx_.pool, StagedTableSpec{record_.table, mode_, std::move(defs), record_.id + "_load"});
@@ -296,18 +305,31 @@ void UploadJob::OnStageReady(core::Status status) {
   stage_ready_ = true;
   stage_columns_ = load_stage_->columns();
   typed_stage_ = mode_ == PublishMode::kAppend && load_stage_->target_exists();
+  ever_typed_.assign(stage_columns_.size(), false);
+  if (!SetPlan()) return;
+  PumpLoad();
+}
 
+bool UploadJob::SetPlan() {
+  // How rows are encoded for the staging table as it is now: an empty field
+  // is NULL in a typed column; values must fit a type that cannot change (an
+  // append target's, a forced one); an append target's TEXT sizes are limits.
   const std::size_t n = stage_columns_.size();
   RowPlan plan;
   plan.empty_is_null.assign(n, 0);
   plan.required.assign(n, std::nullopt);
   plan.max_bytes.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
+    bool text = TextCapacity(stage_columns_[i].sql_type) != 0;
+    plan.empty_is_null[i] = text ? 0 : 1;
+    if (!text && !typed_stage_) ever_typed_[i] = true;
     if (typed_stage_) {
       auto type = db::ParseSqlType(stage_columns_[i].sql_type);
-      if (!type) return Fail("columns_mismatch", type.error().message());
+      if (!type) {
+        Fail("columns_mismatch", type.error().message());
+        return false;
+      }
       plan.required[i] = RequiredType(*type);
-      plan.empty_is_null[i] = plan.required[i] ? 1 : 0;
       plan.max_bytes[i] = TextCapacity(stage_columns_[i].sql_type);
     } else if (auto forced = pipeline_->Forced(i);
                forced && forced->kind != csv::TypeKind::kText && forced->kind != csv::TypeKind::kNull) {
@@ -315,7 +337,7 @@ void UploadJob::OnStageReady(core::Status status) {
     }
   }
   pipeline_->SetPlan(std::move(plan));
-  PumpLoad();
+  return true;
 }
 
 void UploadJob::OnColumnsAdded(std::size_t first) {

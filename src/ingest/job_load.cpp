@@ -36,12 +36,9 @@ void UploadJob::PumpLoad() {
       return Fail("columns_mismatch", fmt::format("mode=append: '{}' is not a column of table '{}'",
                                                   columns[stage_columns_.size()].header, record_.table));
     }
-    if (!typed_stage_) {
-      if (block.columns > stage_columns_.size()) widening_ = true;
-      for (std::size_t i = 0; i < stage_columns_.size() && i < block.max_bytes.size(); ++i) {
-        if (block.max_bytes[i] > TextCapacity(stage_columns_[i].sql_type)) widening_ = true;
-      }
-      if (widening_) break;
+    if (!typed_stage_ && !StageHolds(block)) {
+      widening_ = true;
+      break;
     }
     uint64_t bytes = block.encoded.bytes();
     bool taken = LoaderFor(block.columns).Submit(std::move(block.encoded));
@@ -76,16 +73,31 @@ uint64_t UploadJob::RowsStaged() const {
   return rows;
 }
 
+bool UploadJob::StageHolds(const PipelineBlock& block) const {
+  if (block.columns > stage_columns_.size()) return false;
+  for (std::size_t i = 0; i < block.columns; ++i) {
+    const std::string& staged = stage_columns_[i].sql_type;
+    if (uint64_t capacity = TextCapacity(staged); capacity != 0) {
+      if (i < block.max_bytes.size() && block.max_bytes[i] > capacity) return false;
+      continue;
+    }
+    if (pipeline_->Forced(i)) continue;  // its values were checked against it
+    auto type = db::ParseSqlType(staged);
+    auto exact = type ? RequiredType(*type) : std::nullopt;
+    if (!exact || i >= block.shapes.size() || !block.shapes[i].FitsExact(*exact)) return false;
+  }
+  return true;
+}
+
 void UploadJob::MaybeWiden() {
+  // The staging table must change before the next block loads: a TEXT column
+  // grows, a typed column takes a wider exact type or becomes TEXT (its
+  // values so far come back as written: that is what staging it typed
+  // required), JSON Lines adds columns. Wait until nothing loads, ALTER, go on.
   if (!widening_ || alter_running_ || failing_ || !LoadersIdle()) return;
   std::size_t width = stage_columns_.size();
   for (const auto& block : pending_) width = std::max(width, block.columns);
-  std::vector<uint64_t> wanted(width, 0);
-  for (const auto& block : pending_) {
-    for (std::size_t i = 0; i < block.max_bytes.size() && i < width; ++i) {
-      wanted[i] = std::max(wanted[i], block.max_bytes[i]);
-    }
-  }
+  const auto& shapes = pipeline_->shapes();
   std::vector<db::ColumnDef> widened = stage_columns_;
   std::string sql = "ALTER TABLE ";
   db::AppendIdentifier(sql, load_stage_->staging_table());
@@ -99,13 +111,21 @@ void UploadJob::MaybeWiden() {
     any = true;
   };
   for (std::size_t i = 0; i < widened.size(); ++i) {
-    if (wanted[i] <= TextCapacity(widened[i].sql_type)) continue;
-    widened[i].sql_type = TextTypeFor(wanted[i]);
+    csv::ColumnType inferred = pipeline_->Inferred(i);
+    std::string target;
+    if (TextCapacity(widened[i].sql_type) != 0 || i >= shapes.size()) {
+      target = TextTypeFor(inferred.max_bytes);  // TEXT stays TEXT (never narrower)
+      if (TextCapacity(target) <= TextCapacity(widened[i].sql_type)) continue;
+    } else {
+      target = StagingType(shapes[i], inferred, pipeline_->Forced(i).has_value());
+      if (target == widened[i].sql_type) continue;
+    }
+    widened[i].sql_type = target;
     clause("MODIFY", widened[i]);
   }
   const auto& columns = pipeline_->columns();
   for (std::size_t i = widened.size(); i < width; ++i) {
-    widened.push_back(db::ColumnDef{columns[i].name, TextTypeFor(wanted[i])});
+    widened.push_back(db::ColumnDef{columns[i].name, TextTypeFor(pipeline_->Inferred(i).max_bytes)});
     clause("ADD", widened.back());
   }
   if (!any) {
@@ -117,15 +137,20 @@ void UploadJob::MaybeWiden() {
     return Fail(status.domain() == core::ErrorDomain::kLimit ? "too_many_columns" : "invalid_columns", status.message());
   }
   alter_running_ = true;
-  log_->debug("upload {}: growing the staging table: {}", record_.id, sql);
+  log_->info("upload {}: changing the staging table: {}", record_.id, sql);
   ctx_.pool->Query(std::move(sql), [w = weak(), widened = std::move(widened)](core::Result<glue::QueryResult> result) {
     auto job = w.lock();
     if (!job) return;
     job->alter_running_ = false;
     if (job->failing_) return job->Advance();
-    if (!result) return job->Fail("db_error", "growing the staging table: " + result.error().message());
+    if (!result) return job->Fail("db_error", "changing the staging table: " + result.error().message());
+    if (result->warnings > 0) {  // never expected: every change keeps the values as they are
+      return job->Fail("db_error", fmt::format("changing the staging table altered {} value(s)", result->warnings));
+    }
     job->stage_columns_ = widened;
+    job->ever_typed_.resize(widened.size(), false);
     job->widening_ = false;
+    if (!job->SetPlan()) return;
     job->PumpLoad();
   });
 }
@@ -167,6 +192,7 @@ void UploadJob::OnLoadFinished(core::Result<LoadStats> result) {
   }
   if (--loader_finishes_ > 0) return;
   loader_done_ = true;
+  log_->debug("upload {}: {} rows staged after {} ms", record_.id, load_stats_.rows, db::NowMs() - record_.created_at_ms);
   if (!load_error_.ok() && !failing_) {
     return Fail("db_error", "loading rows into the staging table: " + load_error_.message());
   }

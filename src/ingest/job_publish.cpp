@@ -93,6 +93,7 @@ void UploadJob::StartDuplicateCheck() {
 }
 
 void UploadJob::StartPublish() {
+  log_->debug("upload {}: publishing after {} ms", record_.id, db::NowMs() - record_.created_at_ms);
   RefreshCounters();
   const auto& columns = pipeline_->columns();
   std::vector<db::ColumnDef> final_columns = stage_columns_;
@@ -111,11 +112,41 @@ void UploadJob::StartPublish() {
     record_.columns.push_back({final_columns[i].name, columns[i].header, final_columns[i].sql_type});
     if (final_columns[i].sql_type != Canonical(stage_columns_[i].sql_type)) convert = true;
   }
-  if (convert) {
-    Convert(std::move(final_columns));
-  } else {
-    PublishStage(load_stage_);
+  if (convert) return Convert(std::move(final_columns));
+  // Same types: publish the load stage itself — once the TEXT columns that
+  // were typed for a while have their empty fields back as '' (NULL there).
+  std::string sets, where;
+  for (std::size_t i = 0; i < stage_columns_.size(); ++i) {
+    if (!BlankFixNeeded(i)) continue;
+    if (!sets.empty()) {
+      sets += ", ";
+      where += " OR ";
+    }
+    db::AppendIdentifier(sets, stage_columns_[i].name);
+    sets += " = COALESCE(";
+    db::AppendIdentifier(sets, stage_columns_[i].name);
+    sets += ", '')";
+    db::AppendIdentifier(where, stage_columns_[i].name);
+    where += " IS NULL";
   }
+  if (sets.empty()) return PublishStage(load_stage_);
+  std::string sql = "UPDATE ";
+  db::AppendIdentifier(sql, load_stage_->staging_table());
+  sql += " SET " + sets + " WHERE " + where;
+  db_busy_ = true;
+  ctx_.pool->Query(std::move(sql), [w = weak()](core::Result<glue::QueryResult> result) {
+    auto job = w.lock();
+    if (!job) return;
+    job->db_busy_ = false;
+    if (job->failing_) return job->Advance();
+    if (!result) return job->Fail("db_error", "restoring empty fields: " + result.error().message());
+    job->PublishStage(job->load_stage_);
+  });
+}
+
+bool UploadJob::BlankFixNeeded(std::size_t i) const {
+  return i < ever_typed_.size() && ever_typed_[i] && IsText(stage_columns_[i].sql_type) &&
+         (i >= record_.columns.size() || IsText(record_.columns[i].type));
 }
 
 void UploadJob::Convert(std::vector<db::ColumnDef> final_columns) {
@@ -136,25 +167,32 @@ void UploadJob::Convert(std::vector<db::ColumnDef> final_columns) {
 
 void UploadJob::RunConvert(std::vector<db::ColumnDef> final_columns) {
   // INSERT INTO final (_row, a, b) SELECT _row, NULLIF(a, ''), b FROM load:
-  // the text of a typed column is converted by the server (strict mode: a
-  // value that does not convert is an error, and any warning fails it too);
-  // an empty field becomes NULL there, and stays '' in a TEXT column.
+  // the text of a column staged as TEXT is converted to its type by the
+  // server (strict mode: a value that does not convert is an error, and any
+  // warning fails it too); an empty field becomes NULL there, and stays '' in
+  // a TEXT column. Columns staged in their final type are copied as they are.
   std::string sql = "INSERT INTO ";
   db::AppendIdentifier(sql, final_stage_->staging_table());
   sql += " (";
   db::AppendIdentifier(sql, db::kRowColumn);
   std::string select = " SELECT ";
   db::AppendIdentifier(select, db::kRowColumn);
-  for (const auto& column : final_columns) {
+  for (std::size_t i = 0; i < final_columns.size(); ++i) {
+    const auto& column = final_columns[i];
     sql += ", ";
     db::AppendIdentifier(sql, column.name);
     select += ", ";
-    if (IsText(column.sql_type)) {
-      db::AppendIdentifier(select, column.name);
-    } else {
+    bool staged_text = IsText(stage_columns_[i].sql_type);
+    if (staged_text && !IsText(column.sql_type)) {  // text to a type: '' is NULL
       select += "NULLIF(";
       db::AppendIdentifier(select, column.name);
       select += ", '')";
+    } else if (BlankFixNeeded(i)) {  // typed for a while, TEXT now: NULL was an empty field
+      select += "COALESCE(";
+      db::AppendIdentifier(select, column.name);
+      select += ", '')";
+    } else {
+      db::AppendIdentifier(select, column.name);
     }
   }
   sql += ")" + select + " FROM ";

@@ -108,6 +108,8 @@ struct Pipeline::SerialStep {
   std::optional<PipelineFailure> failure;
   bool header_now = false;
   std::vector<csv::Column> columns;
+  std::unique_ptr<csv::SchemaInference> schema;  ///< what the first block says of the types
+  std::vector<ColumnShape> shapes;                ///< and of their spellings
   csv::Dialect dialect;
   csv::Encoding encoding = csv::Encoding::kUtf8;
   std::uint64_t held_after = 0;
@@ -226,6 +228,27 @@ void RunSerial(Step& step) {
       step.dialect = s.dialect;
       step.header_now = true;
       s.header_done = true;
+      // A first look at the types, so the staging table starts with them
+      // (the block is parsed again, for real, like any other).
+      auto schema = csv::SchemaInference::Make(step.columns, s.options.types);
+      if (!schema) {
+        step.failure = PipelineFailure{"invalid_parameter", schema.error().message()};
+      } else {
+        csv::Block probe = first;
+        csv::ParseOptions po;
+        po.dialect = s.dialect;
+        po.encoding = step.encoding;
+        po.expected_fields = step.columns.size();
+        po.skip_header = s.dialect.header;
+        csv::ParsedBlock parsed = csv::ParseBlock(std::move(probe), po);
+        step.shapes.assign(step.columns.size(), ColumnShape{});
+        for (std::size_t r = 0; r < parsed.row_count(); ++r) {
+          auto fields = parsed.row(r).fields;
+          schema->Observe(fields);
+          for (std::size_t i = 0; i < fields.size(); ++i) step.shapes[i].Observe(fields[i]);
+        }
+        step.schema = std::make_unique<csv::SchemaInference>(std::move(*schema));
+      }
     }
   }
   if (step.finish && !step.failure && !s.header_done) {
@@ -248,6 +271,7 @@ struct Pipeline::ParseTask {
   // Results.
   EncodedBlock encoded;
   std::vector<std::uint64_t> max_bytes;
+  std::vector<ColumnShape> shapes;
   std::vector<csv::BadRow> bad;
   std::uint64_t bad_count = 0;
   std::uint64_t good = 0;
@@ -287,6 +311,7 @@ void RunParse(Task& t) {
   BlockEncoder encoder(std::move(encoder_options));
 
   t.max_bytes.assign(columns, 0);
+  t.shapes.assign(columns, ColumnShape{});
   t.bad = parsed.bad_rows();
   t.bad_count = parsed.bad_row_count();
   bool resort = false;
@@ -304,7 +329,10 @@ void RunParse(Task& t) {
         continue;
       }
     }
-    for (std::size_t i = 0; i < columns; ++i) t.max_bytes[i] = std::max<std::uint64_t>(t.max_bytes[i], row.fields[i].size());
+    for (std::size_t i = 0; i < columns; ++i) {
+      t.max_bytes[i] = std::max<std::uint64_t>(t.max_bytes[i], row.fields[i].size());
+      t.shapes[i].Observe(row.fields[i]);
+    }
     t.local->Observe(row.fields);
     encoder.Add(row.record + c.row_offset, row.fields);
     ++t.good;
@@ -390,6 +418,15 @@ std::vector<std::string> Pipeline::SqlTypes() const {
   return types;
 }
 
+csv::ColumnType Pipeline::Inferred(std::size_t i) const {
+  if (options_.jsonl) {
+    csv::ColumnType type = json_forced_[i] ? *json_forced_[i] : json_types_[i];
+    type.max_bytes = json_types_[i].max_bytes;
+    return type;
+  }
+  return schema_->types()[i];
+}
+
 std::optional<csv::ColumnType> Pipeline::Forced(std::size_t i) const {
   if (options_.jsonl) return i < json_forced_.size() ? json_forced_[i] : std::nullopt;
   if (!schema_ || !schema_->forced(i)) return std::nullopt;
@@ -464,9 +501,8 @@ void Pipeline::OnSerialDone(std::shared_ptr<SerialStep> step, int status) {
     columns_ = std::move(step->columns);
     dialect_ = step->dialect;
     encoding_ = step->encoding;
-    auto schema = csv::SchemaInference::Make(columns_, options_.types);
-    if (!schema) return Fail("invalid_parameter", schema.error().message());
-    schema_ = std::make_unique<csv::SchemaInference>(std::move(*schema));
+    schema_ = std::move(step->schema);
+    shapes_ = std::move(step->shapes);
     header_known_ = true;
     if (events_.on_header) events_.on_header();
     if (stopped_) return;
@@ -507,13 +543,15 @@ void Pipeline::OnParseDone(std::shared_ptr<ParseTask> task, int status) {
   if (stopped_) return;
   if (status != 0) return Fail("internal", fmt::format("parsing did not run: {}", uv_strerror(status)));
   schema_->Merge(*task->local);
+  for (std::size_t i = 0; i < shapes_.size() && i < task->shapes.size(); ++i) shapes_[i].Join(task->shapes[i]);
   rows_good_ += task->good;
   rows_bad_ += task->bad_count;
   if (!MergeBadRows(task->bad, task->bad_count)) return;
   if (!task->text.empty() && recycle_.size() < kMaxRecycled) recycle_.push_back(std::move(task->text));
   account_->Take(task->encoded.bytes());
   if (events_.on_block) {
-    events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes), columns_.size()});
+    events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes), columns_.size(),
+                                   std::move(task->shapes)});
   }
   if (stopped_) return;
   PumpParse();

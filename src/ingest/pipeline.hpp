@@ -47,6 +47,7 @@
 #include "csv/parser.hpp"
 #include "csv/splitter.hpp"
 #include "csv/type_inference.hpp"
+#include "ingest/column_shape.hpp"
 #include "ingest/ingest_job.hpp"
 #include "ingest/load_encoder.hpp"
 
@@ -110,6 +111,7 @@ struct PipelineBlock {
   EncodedBlock encoded;                 ///< its bytes() are still counted: Give them when loaded or dropped
   std::vector<std::uint64_t> max_bytes; ///< per column: the longest value loaded from this block
   std::size_t columns = 0;              ///< fields per row: the first `columns` columns (JSON Lines may have fewer)
+  std::vector<ColumnShape> shapes;      ///< CSV, per column: the spellings in this block (column_shape.hpp)
 };
 
 /// Why the pipeline stopped: an API error code and a message.
@@ -159,6 +161,11 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   csv::Encoding encoding() const noexcept { return encoding_; }
   /// The SQL types of the columns as far as seen (after on_header).
   std::vector<std::string> SqlTypes() const;
+  /// Column `i`'s type as far as seen (a forced one as forced), with max_bytes.
+  csv::ColumnType Inferred(std::size_t i) const;
+  /// CSV: the spellings seen per column (after on_header, the first block's
+  /// already); empty for JSON Lines, which always stages TEXT.
+  const std::vector<ColumnShape>& shapes() const noexcept { return shapes_; }
   /// The type forced on column `i` (types=text, type.{column}); nullopt when inferred.
   std::optional<csv::ColumnType> Forced(std::size_t i) const;
   /// After on_done: the lower-case hex SHA-256 of the original bytes.
@@ -223,6 +230,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   csv::Dialect dialect_;
   csv::Encoding encoding_ = csv::Encoding::kUtf8;
   std::unique_ptr<csv::SchemaInference> schema_;
+  std::vector<ColumnShape> shapes_;
   std::string sha256_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t rows_good_ = 0;

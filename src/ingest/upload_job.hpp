@@ -15,15 +15,22 @@
 // loader, abort or delete the S3 object, drop every staging table once no
 // statement is running on it, record failed/cancelled) ─▶ on_finished.
 //
-// Why a TEXT staging table (create/replace): a type decided on the first
-// blocks can be proven wrong by a later value, and widening a typed column
-// that was already loaded can alter values (DECIMAL 1.5 stored as 1.50, then
-// read back as text '1.50'). Text holds every value exactly; the types are
-// applied once, at publish, when every value has been seen — so no value is
-// ever lost or altered. The copy costs one pass over the staged rows
-// (bulk-inserted into an empty table) and is skipped when every column stays
-// text. Append to an existing table loads straight into its types; a value
-// that does not fit them is a bad row.
+// The staging table's types (create/replace): a column loads straight into
+// its inferred type while every value so far has a spelling that the typed
+// column gives back exactly (column_shape.hpp: `42`, `2024-01-31`, DECIMALs
+// that all have the same number of decimals, …), decided on the first block
+// before anything loads. Otherwise it is staged as TEXT, which holds every
+// value exactly. When a later block does not fit — a value a typed column
+// would change, a wider DECIMAL, a longer text — the loaders go idle and one
+// ALTER TABLE changes the staging column (typed → TEXT is exact by that
+// rule; empty fields, NULL while typed, become '' again at publish). At
+// publish, columns staged as TEXT whose inferred type is not TEXT are
+// converted in one INSERT … SELECT into a staging table of the final types;
+// when every staging type already is the final one — the common case — the
+// load stage itself is published, with no copy. So no value is ever lost or
+// altered, and most files are written once. JSON Lines stages TEXT. Append
+// to an existing table loads straight into its types; a value that does not
+// fit them is a bad row.
 #pragma once
 
 #include <uv.h>
@@ -46,6 +53,10 @@
 #include "uv/uv_handle.hpp"
 
 namespace sluice::ingest {
+
+/// The csv type a value must fit to go into a column of `type` unchanged
+/// (nullopt for the TEXT types).
+std::optional<csv::ColumnType> RequiredType(const db::SqlType& type);
 
 /// Whether `table` exists in the pool's database (compared exactly: names are
 /// case-sensitive on Linux even where information_schema compares without case).
@@ -81,6 +92,7 @@ class UploadJob final : public IngestJob {
   // Pipeline → staging table (ingest_job.cpp).
   void OnHeader();
   void OnStageReady(core::Status status);
+  bool SetPlan();
   void OnColumnsAdded(std::size_t first);
   void OnBlock(PipelineBlock block);
   void OnS3Finished(core::Result<s3::UploadResult> result);
@@ -89,6 +101,7 @@ class UploadJob final : public IngestJob {
   Loader& LoaderFor(std::size_t width);
   bool LoadersIdle() const;
   uint64_t RowsStaged() const;
+  bool StageHolds(const PipelineBlock& block) const;
   void MaybeWiden();
   void OnBlockLoaded(std::size_t width, const BlockDone& done);
   void FinishLoaders();
@@ -106,6 +119,7 @@ class UploadJob final : public IngestJob {
   void Convert(std::vector<db::ColumnDef> final_columns);
   void RunConvert(std::vector<db::ColumnDef> final_columns);
   void PublishStage(std::shared_ptr<StagedTable> stage);
+  bool BlankFixNeeded(std::size_t i) const;
 
   std::weak_ptr<UploadJob> weak() { return std::static_pointer_cast<UploadJob>(shared_from_this()); }
 
@@ -129,6 +143,9 @@ class UploadJob final : public IngestJob {
   std::shared_ptr<StagedTable> final_stage_;  ///< typed copy, when types differ
   std::vector<db::ColumnDef> stage_columns_;  ///< the load stage's columns as they are now
   bool typed_stage_ = false;                  ///< append to an existing table: the target's types
+  /// Per column: staged typed at some point (its empty fields may be NULL
+  /// where the column ends as TEXT: made '' at publish).
+  std::vector<bool> ever_typed_;
   /// Loaders by row width: JSON Lines blocks made before a key appeared load
   /// without its column (NULL there); CSV has one width.
   std::map<std::size_t, std::shared_ptr<Loader>> loaders_;

@@ -116,6 +116,7 @@ bool SameValue(const std::string& type, const std::string& file, const std::opti
   if (file.empty()) return !db.has_value();                    // empty is NULL in a typed column
   if (!db) return false;
   if (type.starts_with("DECIMAL")) return NormalizeNumber(*db) == NormalizeNumber(file);
+  if (type == "BIGINT") return std::strtoll(db->c_str(), nullptr, 10) == std::strtoll(file.c_str(), nullptr, 10);
   if (type == "DOUBLE") return std::strtod(db->c_str(), nullptr) == std::strtod(file.c_str(), nullptr);
   if (type.starts_with("DATETIME")) {
     std::string f = file;
@@ -625,6 +626,47 @@ TEST_F(IngestCommandTest, SigintCancelsThroughTheCleanupPath) {
   ExpectNoStagingTables();
   ExpectNothingInS3(run.Str("/id"));
   EXPECT_EQ(Scalar("SELECT state FROM sluice_uploads WHERE id = '" + run.Str("/id") + "'"), "cancelled");
+}
+
+TEST_F(IngestCommandTest, TypesThatChangeLateKeepEveryValue) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  // Columns that look typed in the first blocks (so they are staged typed)
+  // and turn out otherwise in a later one — the staging table changes while
+  // rows load, and every value must still come back exactly.
+  std::string text = "a,b,c,d,e,f,g\n";
+  const int rows = 200000;
+  for (int i = 1; i <= rows; ++i) {
+    std::string n = std::to_string(i);
+    text += (i % 10 == 0 ? "" : i == 150001 ? "x" : n) + ",";                    // BIGINT, then TEXT: '' back
+    text += (i == 150001 ? "1.5" : std::to_string(i % 1000) + ".25") + ",";     // exact DECIMAL, then 1 decimal
+    text += "2020-01-" + std::string(i % 28 + 1 < 10 ? "0" : "") + std::to_string(i % 28 + 1) + ",";  // DATE
+    text += (i == 120000 ? "-0" : n) + ",";                                     // BIGINT with one -0
+    text += "2020-01-01T10:00:0" + std::to_string(i % 10) + ",";                // DATETIME spelled with T
+    text += (i % 3 == 0 ? "" : "t" + n) + ",";                                  // TEXT with empties
+    text += (i == 190000 ? std::string(70000, 'w') : std::to_string(i * 7)) + "\n";  // then > 64 KiB
+  }
+  WriteFile(Path("late.csv"), text);
+  CliRun run = Ingest({Path("late.csv")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto columns = Columns(run);
+  ASSERT_EQ(columns.size(), 7u);
+  EXPECT_EQ(columns[0].second, "TEXT");
+  EXPECT_EQ(columns[1].second, "DECIMAL(5,2)");
+  EXPECT_EQ(columns[2].second, "DATE");
+  EXPECT_EQ(columns[3].second, "BIGINT");
+  EXPECT_EQ(columns[4].second, "DATETIME");
+  EXPECT_EQ(columns[5].second, "TEXT");
+  EXPECT_EQ(columns[6].second, "MEDIUMTEXT");
+  ExpectTableIsFile(run, "late", text);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM late WHERE a = ''"), std::to_string(rows / 10));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM late WHERE a IS NULL OR f IS NULL"), "0");
+  ExpectNoStagingTables();
+  // The same with every column forced to text: no type anywhere, still exact.
+  CliRun text_run = Ingest({Path("late.csv"), "--table", "late_text", "--types", "text"});
+  ASSERT_EQ(text_run.exit_code, 0) << text_run.err;
+  for (const auto& [name, type] : Columns(text_run)) EXPECT_NE(type.find("TEXT"), std::string::npos) << name;
+  ExpectTableIsFile(text_run, "late_text", text);
 }
 
 TEST_F(IngestCommandTest, JsonLinesUnionOfKeysInFileOrder) {
