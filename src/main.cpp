@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   auto* ingest = cli.add_subcommand("ingest", "load FILE (- for stdin) into a table: S3 copy, staging, publish; "
                                               "prints the upload record");
   ingest->add_option("file", ingest_args.file, "the CSV/TSV file, or - for stdin")->required();
-  ingest->add_option("--config,-c", ingest_args.config_path, "the .conf file (default: built-in defaults + SLUICE_*)");
+  ingest->add_option("--config,-c", ingest_args.config_path, "the .conf file (default: /etc/sluice/sluice.conf if present, else built-in defaults; SLUICE_* apply)");
   for (const auto& [flag, name, help] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"--table,-t", "table", "target table (default: from the file name)"},
            {"--mode", "mode", "create | replace | append (default create)"},

@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -38,6 +39,7 @@ namespace sluice::app {
 namespace {
 
 constexpr std::size_t kReadBytes = std::size_t{1} << 20;
+constexpr const char* kInstalledConfig = "/etc/sluice/sluice.conf";
 
 void PrintError(std::string_view message) { fmt::print(stderr, "sluice ingest: {}\n", message); }
 
@@ -402,8 +404,11 @@ void IngestCommand::OnSignal(uv_signal_t* handle, int signum) {
 }  // namespace
 
 int RunIngestCommand(const IngestCommandArgs& args) {
-  config::LoadResult loaded = args.config_path.empty() ? config::LoadString("", "(defaults)")
-                                                       : config::LoadFile(args.config_path);
+  // Without --config: the server's conf when it is installed (same database
+  // and bucket as `serve`), else the built-in defaults; SLUICE_* apply to both.
+  std::string path = args.config_path;
+  if (path.empty() && ::access(kInstalledConfig, R_OK) == 0) path = kInstalledConfig;
+  config::LoadResult loaded = path.empty() ? config::LoadString("", "(defaults)") : config::LoadFile(path);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) fmt::print(stderr, "{}\n", error.ToString());
     return 2;

@@ -22,7 +22,7 @@ namespace sluice::app {
 /// What `sluice ingest` was asked to do.
 struct IngestCommandArgs {
   std::string file;         ///< a path, or "-" for stdin
-  std::string config_path;  ///< empty: built-in defaults + SLUICE_* environment
+  std::string config_path;  ///< empty: /etc/sluice/sluice.conf if readable, else built-in defaults (+ SLUICE_* always)
   /// Upload options by API name (table, mode, format, delimiter, quote, header,
   /// encoding, types, type.{column}, on_error, filename), in the order given.
   std::vector<std::pair<std::string, std::string>> options;

@@ -229,6 +229,10 @@ class IngestCommandTest : public IngestTest {
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     run.out = ReadFile(Path(tag + ".out"));
     run.err = ReadFile(Path(tag + ".err"));
+    // Under the sanitizer build the binary reports here too, failing or not.
+    for (const char* report : {"AddressSanitizer", "LeakSanitizer", "runtime error:"}) {
+      EXPECT_EQ(run.err.find(report), std::string::npos) << run.err;
+    }
     if (!run.out.empty()) {
       auto parsed = run.parser->parse(run.out);
       if (!parsed.error()) run.record = parsed.value();
