@@ -69,12 +69,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> ingest_types;
   auto* ingest = cli.add_subcommand("ingest", "load FILE (- for stdin) into a table: S3 copy, staging, publish; "
                                               "prints the upload record");
-  ingest->add_option("file", ingest_args.file, "the CSV/TSV file, or - for stdin")->required();
+  ingest->add_option("file", ingest_args.file, "the CSV, TSV or JSON Lines file (.gz: gzip), or - for stdin")->required();
   ingest->add_option("--config,-c", ingest_args.config_path, "the .conf file (default: /etc/sluice/sluice.conf if present, else built-in defaults; SLUICE_* apply)");
   for (const auto& [flag, name, help] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"--table,-t", "table", "target table (default: from the file name)"},
            {"--mode", "mode", "create | replace | append (default create)"},
-           {"--format", "format", "csv | tsv (default: from the file name, else csv)"},
+           {"--format", "format", "csv | tsv | jsonl (default: from the file name, else csv)"},
            {"--types", "types", "infer | text (default infer)"},
            {"--delimiter", "delimiter", "one character, tab, or auto (default auto)"},
            {"--quote", "quote", "one character (default \")"},
