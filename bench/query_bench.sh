@@ -24,8 +24,9 @@
 # Env: SLUICE_BENCH_BUILD (a Release build dir with src/sluice and
 # bench/bench_query_sql; default build-query-rel), SLUICE_BENCH_DIR
 # (/tmp/sluice-bench-query), SLUICE_BENCH_PORT (33112, MariaDB),
-# SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs, 30),
-# KEEP_DB (0: stop the server at the end if this script started it).
+# SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs, 30; a
+# slow statement stops after 60 s once 3 ran), KEEP_DB (0: stop the server at
+# the end if this script started it).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -134,11 +135,14 @@ paths=("/rows?limit=100"
        "/rows?date=gte:2020-01-01&sort=date:desc&limit=100"
        "/rows?city=$city_q&sort=amount:desc&limit=100"
        "/aggregate?group_by=city&sum=amount&count=true")
-# One request each with the debug log on: the SQL sluice runs, in order.
+# One request each with the debug log on: the SQL sluice runs, in order, and
+# how long one takes (wrk then runs at least 3 of them).
 : >"$DIR/serve.log.sql"
+durations=()
 for p in "${paths[@]}"; do
   before=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
-  curl -sf -o /dev/null "$B$p"
+  seconds=$(curl -sf -o /dev/null -w '%{time_total}' "$B$p")
+  durations+=("$(echo "d = $seconds * 3 + 1; if (d < ${DURATION%s}) d = ${DURATION%s}; scale = 0; d / 1" | bc)")
   for _ in $(seq 50); do
     now=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
     [[ $now -gt $before ]] && break
@@ -149,8 +153,8 @@ done
 stop_server
 start_server warn
 
-wrk_latency() {  # URL → "p50 p99" in ms
-  wrk -t1 -c1 -d"$DURATION" --latency "$1" </dev/null 2>&1 | awk '
+wrk_latency() {  # URL seconds → "p50 p99" in ms
+  wrk -t1 -c1 -d"$2s" --timeout 300s --latency "$1" </dev/null 2>&1 | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } END { printf "%.2f %.2f\n", p50, p99 }'
 }
@@ -159,7 +163,7 @@ limit_ms=$(awk '/max_statement_time/ { v = $3; sub(/s$/, "", v); print v * 1000 
 printf '\n%-26s %12s %12s   %12s %12s   %8s\n' "query ($ROWS rows)" "sluice p50" "p99" "SQL p50" "p99" "p50 ratio"
 i=0
 while IFS= read -r statement; do
-  read -r http50 http99 < <(wrk_latency "$B${paths[$i]}")
+  read -r http50 http99 < <(wrk_latency "$B${paths[$i]}" "${durations[$i]}")
   full="SET STATEMENT max_statement_time=$((limit_ms / 1000)).000 FOR $statement"
   line=$("$SQLBENCH" --host 127.0.0.1 --port "$PORT" --user "$SLUICE_TEST_MARIADB_USER" \
     --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" --runs "$RUNS" --sql "$full" </dev/null)

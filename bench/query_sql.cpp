@@ -5,7 +5,7 @@
 // --quick and as sluice itself). Prints p50/p99/mean latency in ms after a
 // warm-up, so the figures sit next to wrk's for the HTTP request.
 //
-//   bench_query_sql --host 127.0.0.1 --port 3306 --user u --password p \
+//   bench_query_sql --host 127.0.0.1 --port 3306 --user u --password p
 //                   --database d --runs 50 --sql "SELECT …"
 // A bench tool, not server code: it blocks as the client does.
 #include <mysql.h>
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", user = "sluice", password, database = "sluice", sql;
   unsigned port = 3306;
   int runs = 50, warmup = 3;
+  double budget_seconds = 60;
   app.add_option("--host", host);
   app.add_option("--port", port);
   app.add_option("--user", user);
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--database", database);
   app.add_option("--runs", runs);
   app.add_option("--warmup", warmup);
+  app.add_option("--budget", budget_seconds, "stop early (after at least 3 runs) once this many seconds passed");
   app.add_option("--sql", sql)->required();
   CLI11_PARSE(app, argc, argv);
 
@@ -41,7 +43,11 @@ int main(int argc, char** argv) {
   }
   std::vector<double> millis;
   unsigned long long rows = 0, bytes = 0;
+  auto began = std::chrono::steady_clock::now();
   for (int i = 0; i < warmup + runs; ++i) {
+    double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    if (millis.size() >= 3 && spent > budget_seconds) break;
+    if (i > 0 && i < warmup && spent > budget_seconds / 10) i = warmup;  // a slow statement needs no long warm-up
     auto start = std::chrono::steady_clock::now();
     if (mysql_real_query(mysql, sql.data(), sql.size()) != 0) {
       std::fprintf(stderr, "query: %s\n", mysql_error(mysql));

@@ -162,6 +162,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     for (std::size_t i = 0; i < rendered_.visible; ++i) columns.push_back({rendered_.names[i], fields[i].numeric});
     query::PageHead head{schema_.name, total_, offset_, limit_};
     writer_.emplace(format_, std::move(columns), std::move(head));
+    out_.reserve(kChunkBytes + kChunkBytes / 4);
     // The envelope (JSON) or header row (CSV) is written in front of the first
     // chunk: by then a total may be known that is not known yet (OnEnd).
   }
@@ -182,7 +183,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   bool OnStall() override {
     if (compressing_ || waiting_drain_ || out_.empty()) return true;
     bool ship = gzip_ ? out_.size() >= kStallFlushBytes : (headers_sent_ || out_.size() >= kStallFlushBytes);
-    if (ship) Ship(std::exchange(out_, {}), false);
+    if (ship) Ship(TakeOut(), false);
     return true;  // a stall never needs a pause: the next full chunk decides
   }
 
@@ -367,13 +368,22 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
 
   // ---- output ----
 
+  /// The buffered output, leaving a fresh buffer sized for the next chunk
+  /// (so a chunk fills without re-allocating as it grows).
+  std::string TakeOut() {
+    std::string chunk = std::move(out_);
+    out_ = std::string();
+    if (!ended_) out_.reserve(kChunkBytes + kChunkBytes / 4);
+    return chunk;
+  }
+
   /// OnRow's buffer is full: ship it now if it can go, else pause fetching.
   bool ShipFullChunk() {
     if (waiting_drain_ || compressing_) {
       paused_ = true;
       return false;
     }
-    Ship(std::exchange(out_, {}), false);
+    Ship(TakeOut(), false);
     if (waiting_drain_) {
       paused_ = true;
       return false;
@@ -387,13 +397,13 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     if (ended_) {
       if (!finished_) {
         finished_ = true;
-        Ship(std::exchange(out_, {}), true);  // the last bytes go even past the high-water mark
+        Ship(TakeOut(), true);  // the last bytes go even past the high-water mark
       }
       return;
     }
     if (waiting_drain_) return;
     if (out_.size() >= kChunkBytes) {
-      Ship(std::exchange(out_, {}), false);
+      Ship(TakeOut(), false);
       if (waiting_drain_) return;
     }
     if (paused_ && !(compressing_ && out_.size() >= kChunkBytes) && lease_) {

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "core/json_writer.hpp"
 
 namespace sluice::query {
 namespace {
@@ -89,6 +92,26 @@ TEST(ResultWriter, OnlyTheVisibleCellsAreWritten) {
   std::vector<TestRow> rows;
   rows.emplace_back(std::vector<std::optional<std::string>>{"1", "a", "2", "hidden", "99"});
   EXPECT_EQ(WriteAll(Format::kCsv, rows), "id,name,fare\r\n1,a,2\r\n");
+}
+
+TEST(ResultWriter, JsonStringsEscapeExactlyAsCoreDoes) {
+  std::mt19937 random(42);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    std::size_t length = random() % 40;
+    for (std::size_t i = 0; i < length; ++i) {
+      // Mostly the bytes that need escaping, and runs of plain text between.
+      text.push_back(random() % 3 == 0 ? static_cast<char>(random() % 256) : static_cast<char>('a' + random() % 26));
+    }
+    ResultWriter writer(Format::kNdjson, {{"k", false}}, {});
+    std::string out;
+    TestRow row(std::vector<std::optional<std::string>>{text});
+    writer.Row(out, row.view());
+    std::string want = "{\"k\":";
+    core::AppendJsonString(want, text);
+    want += "}\n";
+    ASSERT_EQ(out, want) << round;
+  }
 }
 
 TEST(ResultWriter, ContentTypes) {
