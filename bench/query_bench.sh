@@ -152,6 +152,12 @@ for p in "${paths[@]}"; do
 done
 stop_server
 start_server warn
+# Cursors are signed with a per-process key here (no jwt_secret): ask the
+# server that is measured for its own.
+cursor=$(curl -sf "$B/rows?select=id&limit=100&offset=$((HALF - 100))" |
+  sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')
+paths[2]="/rows?limit=100&cursor=$cursor"
+curl -sf -o /dev/null "$B${paths[2]}" || { echo "the cursor page failed" >&2; exit 1; }
 
 wrk_latency() {  # URL seconds → "p50 p99" in ms
   wrk -t1 -c1 -d"$2s" --timeout 300s --latency "$1" </dev/null 2>&1 | awk '

@@ -282,8 +282,8 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     query::ParamLimits limits;
     limits.max_limit = static_cast<std::uint64_t>(config.server.max_page_rows);
     limits.default_limit = std::min<std::uint64_t>(100, limits.max_limit);
-    query::CursorCodec keyed(config.auth.jwt_secret);
-    const query::CursorCodec& codec = config.auth.jwt_secret.empty() ? ProcessCodec() : keyed;
+    cursor_secret_ = config.auth.jwt_secret;
+    const query::CursorCodec& codec = Codec();
     query::ParamError error;
     if (kind_ == QueryKind::kRows) {
       auto parsed = query::ParseRowsQuery(params_, schema_, limits, &error);
@@ -334,7 +334,6 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
       std::uint64_t fetch = format_ == Format::kJson && limit_ > 0 ? limit_ + 1 : limit_;
       rendered_ = query::RenderAggregateSelect(schema_, aggregate, offset, fetch);
     }
-    cursor_secret_ = config.auth.jwt_secret;
     gzip_ = gzip_wanted_;
     return true;
   }
@@ -506,10 +505,17 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     }
   }
 
-  std::optional<std::string> NextCursor() const {
+  /// The cursor codec: keyed from the conf's jwt_secret (derived once per
+  /// request that needs it), else the per-process one.
+  const query::CursorCodec& Codec() {
+    if (cursor_secret_.empty()) return ProcessCodec();
+    if (!codec_) codec_.emplace(cursor_secret_);
+    return *codec_;
+  }
+
+  std::optional<std::string> NextCursor() {
     if (format_ != Format::kJson || !has_more_ || limit_ == 0) return std::nullopt;
-    query::CursorCodec keyed(cursor_secret_);
-    const query::CursorCodec& codec = cursor_secret_.empty() ? ProcessCodec() : keyed;
+    const query::CursorCodec& codec = Codec();
     if (kind_ == QueryKind::kAggregate || (last_key_bytes_ > kMaxCursorKeyBytes && !keyset_paging_)) {
       return codec.Encode(scope_, query::CursorPosition(offset_ + limit_));
     }
@@ -575,6 +581,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   Format format_ = Format::kJson;
   std::string scope_;
   std::string cursor_secret_;
+  std::optional<query::CursorCodec> codec_;
   std::string count_sql_;
   bool estimate_ = false;
   bool keyset_paging_ = false;
