@@ -26,6 +26,7 @@
 #include "core/json_writer.hpp"
 #include "db/catalog_records.hpp"
 #include "db/sql_quote.hpp"
+#include "http/accept_encoding.hpp"
 #include "log/logger.hpp"
 #include "loop/work_item.hpp"
 #include "mysql/mysql_async.hpp"
@@ -56,34 +57,6 @@ constexpr int kNoSuchTable = 1146;
 const query::CursorCodec& ProcessCodec() {
   static const query::CursorCodec codec("");
   return codec;
-}
-
-/// True when the Accept-Encoding header allows gzip (q > 0).
-bool AcceptsGzip(std::optional<std::string_view> header) {
-  if (!header) return false;
-  std::string_view rest = *header;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    auto semi = item.find(';');
-    std::string_view coding = item.substr(0, semi);
-    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-    if (!http::EqualsIgnoreCase(coding, "gzip") && !http::EqualsIgnoreCase(coding, "x-gzip")) continue;
-    if (semi == std::string_view::npos) return true;
-    std::string_view params = item.substr(semi + 1);
-    auto q = params.find("q=");
-    if (q == std::string_view::npos) return true;
-    std::string_view value = params.substr(q + 2);
-    // q=0, q=0.0, q=0.000 refuse; anything else accepts.
-    bool zero = !value.empty() && value[0] == '0';
-    for (std::size_t i = 1; zero && i < value.size() && value[i] != ' ' && value[i] != ';'; ++i) {
-      zero = value[i] == '.' || value[i] == '0';
-    }
-    return !zero;
-  }
-  return false;
 }
 
 /// rows × filtered% of the first table in an EXPLAIN FORMAT=JSON answer.
@@ -121,7 +94,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     table_name_ = std::string(request.PathParam("table"));
     params_ = request.query;
     accept_ = std::string(request.Header("Accept").value_or(""));
-    gzip_wanted_ = AcceptsGzip(request.Header("Accept-Encoding"));
+    gzip_wanted_ = http::AcceptsGzip(request.Header("Accept-Encoding"));
   }
 
   ~QueryRun() override { DropLease(); }

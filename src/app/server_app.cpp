@@ -8,6 +8,7 @@
 #include <csignal>
 #include <ctime>
 
+#include "api/console_routes.hpp"
 #include "api/health_handlers.hpp"
 #include "api/metrics_route.hpp"
 #include "api/openapi_route.hpp"
@@ -95,6 +96,7 @@ int ServerApp::Run() {
   api::AddHealthRoutes(router_, checks_);
   api::AddMetricsRoute(router_, metrics_);
   api::AddOpenApiRoute(router_);
+  api::AddConsoleRoutes(router_);  // GET / and /assets/{name}: the web console (issue 8)
   api::AddUploadRoutes(router_, upload_api_);
   // ---- tables API (issue 6): GET/DELETE /v1/tables…, /rows, /aggregate ----
   table_api_ = {&loop_, db_.get(), catalog_.get(), &config_, [this] { return catalog_ready_ && !stopping_; }};

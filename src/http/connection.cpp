@@ -526,7 +526,10 @@ std::string Connection::ResponseHead(Exchange* exchange, int status, std::string
                                  ReasonPhrase(status), HttpDate());
   if (exchange != nullptr) head += fmt::format("X-Request-Id: {}\r\n", exchange->request().id);
   if (!content_type.empty()) head += fmt::format("Content-Type: {}\r\n", content_type);
-  if (content_length) {
+  if (status == 204 || status == 304) {
+    // No body and no length (RFC 9110 8.6: a 204 never has Content-Length; a
+    // 304's would have to be the 200's, which the caller does not pass).
+  } else if (content_length) {
     head += fmt::format("Content-Length: {}\r\n", *content_length);
   } else {
     head += "Transfer-Encoding: chunked\r\n";
@@ -551,7 +554,7 @@ void Connection::SendResponse(Exchange& exchange, int status, std::string_view c
     close_after_response_ = true;
   }
   std::string head = ResponseHead(&exchange, status, content_type, headers, body.size());
-  if (head_only_) body.clear();
+  if (head_only_ || status == 204 || status == 304) body.clear();
   response_bytes_ += body.size();
   WriteRaw(std::move(head), std::move(body));
   FinishResponse(exchange);

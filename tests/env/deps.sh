@@ -7,7 +7,9 @@
 #  1. Debian packages: the build (compiler, CMake, libraries, llhttp sources),
 #     MariaDB server + client, the S3 clients (awscli, s3cmd), wrk, a
 #     throw-away Ceph RADOS Gateway (ceph-mon ceph-osd radosgw ceph-common),
-#     nginx-light, systemd (for `systemd-analyze verify`), curl, Node.js + npm.
+#     nginx-light, systemd (for `systemd-analyze verify`), curl, Node.js + npm,
+#     and Debian's chromium for the web console's browser test (the biggest
+#     item: ~100 MB to download, ~300 MB installed, once per machine).
 #     apt is skipped entirely when dpkg-query reports every package installed,
 #     so no network and no root are needed on a ready machine. sudo is used only
 #     when not root.
@@ -15,6 +17,8 @@
 #     lands in the repository root), skipped when that version is there, and
 #     the launcher var/npm/s3rver-cli.js (the tarball lacks the bin/ its
 #     package.json declares — see /work/shared/ENVIRONMENT.md).
+#  3. npm `playwright-core` (no browsers of its own: it drives /usr/bin/chromium)
+#     into var/npm/ the same way, for tests/integration/console.
 #
 # Node.js: s3rver 4 needs node >= 20. A machine that already has node and npm
 # (e.g. NodeSource's nodejs, which bundles npm and conflicts with Debian's
@@ -28,6 +32,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 S3RVER_PKG=@20minutes/s3rver
 S3RVER_VERSION=4.0.4
+PLAYWRIGHT_PKG=playwright-core
+PLAYWRIGHT_VERSION=1.65.1
 
 APT_PACKAGES=(
   # build
@@ -39,6 +45,8 @@ APT_PACKAGES=(
   mariadb-server mariadb-client awscli s3cmd wrk
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime
   nginx-light systemd curl ca-certificates openssl
+  # the web console's end-to-end test (tests/integration/console)
+  chromium
 )
 # Node.js + npm: only when missing (see the header).
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
@@ -112,7 +120,20 @@ install_s3rver() {
   fi
 }
 
+install_playwright_core() {
+  local pkg_json="$SLUICE_NPM_PREFIX/node_modules/$PLAYWRIGHT_PKG/package.json" have=""
+  [[ -f $pkg_json ]] && have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pkg_json" | head -n1)
+  if [[ $have == "$PLAYWRIGHT_VERSION" ]]; then
+    log "npm: $PLAYWRIGHT_PKG@$have already in var/npm"
+  else
+    log "npm: installing $PLAYWRIGHT_PKG@$PLAYWRIGHT_VERSION into var/npm"
+    mkdir -p "$SLUICE_NPM_PREFIX"
+    npm_install "$PLAYWRIGHT_PKG@$PLAYWRIGHT_VERSION"
+  fi
+}
+
 install_apt_packages
 install_node20_if_needed
 install_s3rver
+install_playwright_core
 log "ready"
