@@ -12,7 +12,7 @@ import {barChart} from './chart.js';
 const OPERATORS = [['eq', '='], ['neq', '≠'], ['lt', '<'], ['lte', '≤'], ['gt', '>'], ['gte', '≥'],
   ['like', 'like'], ['ilike', 'ilike'], ['in', 'in'], ['is', 'is']];
 const PAGE_SIZES = [25, 50, 100, 500];
-/** Rows in one CSV download: the server's default max_page_rows. */
+/** Rows in one CSV download: the server's default max_page_rows (a smaller one is followed). */
 const DOWNLOAD_LIMIT = 10000;
 const NUMERIC = /^(BIGINT|INT|DECIMAL|DOUBLE|FLOAT|SMALLINT|TINYINT|MEDIUMINT)/i;
 
@@ -186,13 +186,24 @@ export function renderTableBrowser(main, table) {
     announce(`${range.textContent}, total ${total.textContent}`);
   }
 
+  /** The view as CSV; a server with a smaller max_page_rows says so, and that is asked instead. */
+  async function fetchCsv(params, limit) {
+    params.set('limit', String(limit));
+    try {
+      return await apiBlob(`/v1/tables/${seg(table)}/rows?${params}`);
+    } catch (e) {
+      const most = e instanceof ApiError && e.param === 'limit' && /at most (\d+)/.exec(e.message);
+      if (most && Number(most[1]) < limit) return fetchCsv(params, Number(most[1]));
+      throw e;
+    }
+  }
+
   async function downloadCsv() {
     const params = viewParams();
-    params.set('limit', String(DOWNLOAD_LIMIT));
     params.set('format', 'csv');
     download.disabled = true;
     try {
-      const {blob} = await apiBlob(`/v1/tables/${seg(table)}/rows?${params}`);
+      const {blob} = await fetchCsv(params, DOWNLOAD_LIMIT);
       const url = URL.createObjectURL(blob);
       const link = h('a', {href: url, download: `${table}.csv`, hidden: true});
       document.body.append(link);
