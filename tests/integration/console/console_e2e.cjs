@@ -18,8 +18,9 @@
 //      same view (the same filter and sort, asked with curl-like fetch);
 //   6. the aggregate (group by Pclass, sum of Fare) shows one bar per class;
 //   7. the Uploads page lists the upload as done with its file and table;
-//   8. at a phone's width the page does not scroll sideways;
-//   and no console error or CSP violation happened on the way.
+//   8. at a phone's width the pages do not scroll sideways;
+//   9. the Content-Security-Policy is in force (an injected inline script is
+//      refused); and no other console error or CSP violation happened.
 // A screenshot of each step goes to $SLUICE_SCREENSHOTS. Exit 0 = pass.
 'use strict';
 const fs = require('fs');
@@ -235,8 +236,22 @@ async function main() {
     check(uploadOverflow <= 0, `Upload page: no sideways scroll at 390 px (${uploadOverflow})`);
     await shot('08-phone-upload.png', true);
 
-    // The one expected error: Chromium logs the 401 of step 0 itself.
-    const unexpected = problems.filter((p) => !/status of 401 \(Unauthorized\)/.test(p));
+    // 9. The policy is in force: an injected inline script does not run.
+    const verdict = await page.evaluate(() => new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', (e) => resolve('blocked: ' + e.effectiveDirective),
+        {once: true});
+      const script = document.createElement('script');
+      script.textContent = 'window.sluiceInlineRan = true';
+      document.head.append(script);
+      setTimeout(() => resolve(window.sluiceInlineRan ? 'ran' : 'no violation event'), 5000);
+    }));
+    check(/^blocked: script-src/.test(verdict), `CSP blocks an inline script (${verdict})`);
+
+    // The expected errors, which Chromium logs itself: the 401 of step 0, and
+    // step 9's script (named by its hash).
+    const injected = 'sha256-' + require('crypto').createHash('sha256').update('window.sluiceInlineRan = true')
+      .digest('base64');
+    const unexpected = problems.filter((p) => !/status of 401 \(Unauthorized\)/.test(p) && !p.includes(injected));
     check(problems.length > unexpected.length, 'the 401 of step 0 was seen in the console');
     check(unexpected.length === 0, 'no other console errors or CSP violations' +
       (unexpected.length ? ': ' + unexpected.join('; ') : ''));
