@@ -52,6 +52,9 @@ constexpr std::size_t kMaxCursorKeyBytes = 2048;
 constexpr int kGzipLevel = 1;
 /// ER_NO_SUCH_TABLE: the table went away between the catalog and the query.
 constexpr int kNoSuchTable = 1146;
+/// ER_BAD_FIELD_ERROR: a column named by the catalog entry is not in the
+/// table (it was replaced by another process since the entry was read).
+constexpr int kBadField = 1054;
 
 /// The per-process cursor key, for servers without a jwt_secret.
 const query::CursorCodec& ProcessCodec() {
@@ -100,6 +103,13 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   ~QueryRun() override { DropLease(); }
 
   void Start() {
+    // The table's entry from memory when this process read it lately (and
+    // nothing changed since): no catalog round trip, and a bad request is
+    // answered without taking a connection at all.
+    if (auto entry = api_.catalog->CachedTable(table_name_)) {
+      entry_from_cache_ = true;
+      if (!UseEntry(*entry)) return;
+    }
     auto self = shared_from_this();
     api_.pool->Acquire([self](core::Result<db::Lease> lease) { self->OnLease(std::move(lease)); });
   }
@@ -167,6 +177,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
       log_->log(status.domain() == core::ErrorDomain::kDb && glue::IsStatementTimeout(status) ? spdlog::level::warn
                                                                                             : spdlog::level::err,
                 "req={} query failed: {} [{}]", request_id_, status.message(), rendered_.sql);
+      if (RetryWithFreshEntry(status)) return;
       DropLease();
       if (headers_sent_) {
         if (auto exchange = exchange_.lock()) exchange->AbortStream();
@@ -206,9 +217,19 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
     }
     lease_ = std::move(lease).value();
     if (auto exchange = exchange_.lock()) request_id_ = exchange->request().id;
+    if (prepared_) {
+      Run();
+      return;
+    }
+    LookUpEntry();
+  }
+
+  /// Reads the table's catalog entry on our connection (OnEntry).
+  void LookUpEntry() {
     std::string sql(db::SelectTableSql());
     sql += " WHERE name = ";
     db::AppendString(sql, table_name_);
+    generation_ = api_.catalog->tables_generation();
     auto self = shared_from_this();
     lease_->Query(std::move(sql), [self](core::Result<glue::QueryResult> result) { self->OnEntry(std::move(result)); });
   }
@@ -229,24 +250,67 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
       return;
     }
     auto entry = db::TableFromRow(result->rows[0]);
-    core::Result<query::TableSchema> schema =
-        entry ? query::TableSchema::FromEntry(*entry) : core::Result<query::TableSchema>(entry.error());
-    if (!schema) {
+    if (!entry) {
       DropLease();
-      Fail(500, "internal", schema.error().message());
+      Fail(500, "internal", entry.error().message());
       return;
     }
+    auto shared = std::make_shared<const db::TableEntry>(std::move(entry).value());
+    if (!UseEntry(*shared)) {
+      DropLease();
+      return;
+    }
+    api_.catalog->RememberTable(table_name_, std::move(shared), generation_);
+    Run();
+  }
+
+  /// The entry → schema → the query's SQL (Prepare). Answers (and returns
+  /// false) when the entry is unusable or the request is bad.
+  bool UseEntry(const db::TableEntry& entry) {
+    auto schema = query::TableSchema::FromEntry(entry);
+    if (!schema) return Fail(500, "internal", schema.error().message());
     schema_ = std::move(schema).value();
-    if (!Prepare()) {
-      DropLease();
-      return;
-    }
+    if (!Prepare()) return false;
+    prepared_ = true;
+    return true;
+  }
+
+  /// The count (when asked for), then the rows.
+  void Run() {
     if (count_sql_.empty()) {
       StartStream();
       return;
     }
     auto self = shared_from_this();
     lease_->Query(count_sql_, [self](core::Result<glue::QueryResult> count) { self->OnCount(std::move(count)); });
+  }
+
+  /// A query built from an entry kept in memory failed as if the table had
+  /// changed under it (another process replaced or dropped it within the
+  /// cache's second): forget the entries, read this one again and start over,
+  /// once. True when it did.
+  bool RetryWithFreshEntry(const core::Status& status) {
+    if (!entry_from_cache_ || headers_sent_ || !lease_ || lease_->busy() || status.domain() != core::ErrorDomain::kDb ||
+        (status.code() != kNoSuchTable && status.code() != kBadField)) {
+      return false;
+    }
+    log_->info("req={} table '{}' changed under its cached entry ({}): reading it again", request_id_, table_name_,
+               status.message());
+    api_.catalog->TableChanged();
+    entry_from_cache_ = false;
+    prepared_ = false;
+    // Everything Prepare() and the stream set, back to the start.
+    rendered_ = {};
+    count_sql_.clear();
+    estimate_ = false;
+    keyset_paging_ = false;
+    total_.reset();
+    writer_.reset();
+    out_.clear();
+    rows_fetched_ = 0;
+    has_more_ = false;
+    LookUpEntry();
+    return true;
   }
 
   /// Parameters → model → SQL. Answers (and returns false) on a bad request.
@@ -317,6 +381,7 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
       return;
     }
     if (!result) {
+      if (RetryWithFreshEntry(result.error())) return;
       DropLease();
       FailDb(result.error());
       return;
@@ -556,6 +621,9 @@ class QueryRun final : public glue::RowSink, public std::enable_shared_from_this
   std::string cursor_secret_;
   std::optional<query::CursorCodec> codec_;
   std::string count_sql_;
+  bool entry_from_cache_ = false;  ///< the schema came from the catalog's memory (Start)
+  bool prepared_ = false;          ///< schema_ and the SQL are ready (UseEntry)
+  std::uint64_t generation_ = 0;   ///< the cache's generation when the entry was looked up
   bool estimate_ = false;
   bool keyset_paging_ = false;
   std::optional<std::uint64_t> total_;

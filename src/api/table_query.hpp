@@ -1,8 +1,15 @@
 // The query routes, GET /v1/tables/{table}/rows and …/aggregate: one
 // QueryRun per request carries it from the parameters to the last byte.
 //
-//   1. One pooled connection (a Lease) for the whole request.
-//   2. The table's catalog entry, read on that connection; 404 when unknown.
+//   1. The table's catalog entry from memory when this process read it less
+//      than a second ago and no table changed since (db/table_cache.hpp):
+//      then steps 3 and 4 need no database, and a bad request is answered
+//      without a connection.
+//   2. One pooled connection (a Lease) for the rest of the request; without
+//      an entry in memory, the entry is read on it first (404 when unknown)
+//      and kept. A query built from a kept entry that fails as if the table
+//      had changed under it (no such table or column: another process
+//      replaced or dropped it) reads the entry again and starts over, once.
 //   3. Parameters → query model (query_params), checked against the entry:
 //      400 naming the parameter; a cursor is checked (tampered → 400).
 //   4. count=exact|estimate with filters: COUNT(*) or EXPLAIN on the same

@@ -128,7 +128,7 @@ void DeleteTable(const TableApi& api, http::Exchange& exchange) {
     std::string drop = db::DropTableSql(entry->name);
     std::string forget = "DELETE FROM sluice_tables WHERE name = ";
     db::AppendString(forget, entry->name);
-    api.pool->Acquire([weak, name, drop, forget](core::Result<db::Lease> lease) {
+    api.pool->Acquire([&api, weak, name, drop, forget](core::Result<db::Lease> lease) {
       if (!lease) {
         if (auto failed = weak.lock(); failed && failed->alive()) {
           failed->RespondError(503, "database_unavailable", lease.error().message(), "", {{"Retry-After", "5"}});
@@ -137,7 +137,8 @@ void DeleteTable(const TableApi& api, http::Exchange& exchange) {
       }
       auto shared = std::make_shared<db::Lease>(std::move(lease).value());
       // Runs to the end even when the client has gone: a drop is not undone.
-      RunInOrder(shared, {drop, forget}, 0, [weak, name](core::Status status) {
+      RunInOrder(shared, {drop, forget}, 0, [&api, weak, name](core::Status status) {
+        api.catalog->TableChanged();  // the queries' cached entry goes, whatever happened
         auto done = weak.lock();
         if (!done || !done->alive()) return;
         if (!status.ok()) {
@@ -195,7 +196,9 @@ class CreateIndexHandler final : public http::Handler {
       }
       std::string index_name = IndexName(*schema, columns);
       std::string sql = IndexSql(*schema, columns, index_name);
-      api.pool->Query(sql, [weak, table, index_name, schema = *schema, columns](core::Result<glue::QueryResult> r) {
+      api.pool->Query(sql, [&api, weak, table, index_name, schema = *schema,
+                            columns](core::Result<glue::QueryResult> r) {
+        api.catalog->TableChanged();  // nothing cached depends on indexes today; keep it that way cheaply
         auto done = weak.lock();
         if (!done || !done->alive()) return;
         if (!r && r.error().code() == kDuplicateKeyName) {

@@ -317,14 +317,16 @@ void Catalog::FindUpload(std::string table, std::string sha256, Callback<std::op
 // ---- Tables ------------------------------------------------------------------
 
 void Catalog::PutTable(const TableEntry& entry, StatusCallback done) {
-  pool_.Query(PutTableSql(entry), [done = std::move(done)](core::Result<glue::QueryResult> result) {
+  pool_.Query(PutTableSql(entry), [this, done = std::move(done)](core::Result<glue::QueryResult> result) {
+    TableChanged();
     done(result ? core::Status::Ok() : result.error());
   });
 }
 
 void Catalog::AddTableRows(std::string table, std::uint64_t rows, std::string upload_id, StatusCallback done) {
   pool_.Query(AddTableRowsSql(table, rows, upload_id, NowMs()),
-              [table, done = std::move(done)](core::Result<glue::QueryResult> result) {
+              [this, table, done = std::move(done)](core::Result<glue::QueryResult> result) {
+                TableChanged();
                 if (!result) {
                   done(result.error());
                   return;
@@ -375,7 +377,8 @@ void Catalog::ListTables(Callback<std::vector<TableEntry>> done) {
 void Catalog::DeleteTable(std::string name, StatusCallback done) {
   std::string sql = "DELETE FROM sluice_tables WHERE name = ";
   AppendString(sql, name);
-  pool_.Query(std::move(sql), [done = std::move(done)](core::Result<glue::QueryResult> result) {
+  pool_.Query(std::move(sql), [this, done = std::move(done)](core::Result<glue::QueryResult> result) {
+    TableChanged();
     done(result ? core::Status::Ok() : result.error());
   });
 }

@@ -16,6 +16,12 @@
 // this process is the only writer (several processes sharing one database
 // would need an owner column first).
 //
+// Table entries are also kept in memory (db/table_cache.hpp) for the query
+// routes: CachedTable()/RememberTable() read and fill it; PutTable,
+// AddTableRows and DeleteTable forget it when they finish, and every other
+// writer of a table or its entry (an upload's publish, DELETE
+// /v1/tables/{table}, a new index) calls TableChanged() when it is done.
+//
 // Rules: loop thread only; the Catalog (and its pool) must outlive the calls
 // in flight; callbacks come from the pool's replies, never inside the call.
 // The record <-> JSON/SQL conversions live in catalog_records.hpp.
@@ -23,14 +29,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
 #include "core/status.hpp"
 #include "db/catalog_records.hpp"
 #include "db/db_pool.hpp"
+#include "db/table_cache.hpp"
 
 namespace sluice::db {
 
@@ -91,11 +100,25 @@ class Catalog {
   /// Removes a table's entry (the table itself is the caller's); Ok if absent.
   void DeleteTable(std::string name, StatusCallback done);
 
+  /// The entry of `name` read less than a second ago (by this process), or
+  /// null: then read it (GetTable or the same SELECT on a lease) and
+  /// RememberTable() it.
+  std::shared_ptr<const TableEntry> CachedTable(std::string_view name) const { return tables_.Find(name); }
+  /// Read before a lookup of an entry; pass it to RememberTable().
+  std::uint64_t tables_generation() const noexcept { return tables_.generation(); }
+  /// Keeps an entry read under `name` unless a table changed since `generation`.
+  void RememberTable(const std::string& name, std::shared_ptr<const TableEntry> entry, std::uint64_t generation) {
+    tables_.Remember(name, std::move(entry), generation);
+  }
+  /// A table, or its entry, changed: the entries kept in memory are forgotten.
+  void TableChanged() { tables_.Changed(); }
+
   /// The CREATE TABLE statements of the catalog, in order (for tests and docs).
   static std::vector<std::string> SchemaSql();
 
  private:
   DbPool& pool_;
+  TableEntryCache tables_;
 };
 
 }  // namespace sluice::db

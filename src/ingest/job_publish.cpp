@@ -266,7 +266,10 @@ void UploadJob::PublishStage(std::shared_ptr<StagedTable> stage) {
   }
   stage->Publish(
       load_stats_.rows,
-      [w = weak()](core::Result<PublishResult> result) {
+      [w = weak(), catalog = ctx_.catalog](core::Result<PublishResult> result) {
+        // The table and its entry changed (or may have): the entries the
+        // queries keep in memory go (db/table_cache.hpp).
+        if (catalog != nullptr) catalog->TableChanged();
         auto job = w.lock();
         if (!job) return;
         job->db_busy_ = false;

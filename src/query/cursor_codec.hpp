@@ -18,7 +18,10 @@
 // Pure: OpenSSL for the hash, HMAC and randomness; no loop.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -47,7 +50,9 @@ class CursorCodec {
 
  private:
   std::string Tag(std::string_view payload) const;
-  std::string key_;
+  /// SHA-256 states after the HMAC key's inner / outer block (copied per tag).
+  std::shared_ptr<EVP_MD_CTX> inner_;
+  std::shared_ptr<EVP_MD_CTX> outer_;
 };
 
 /// The scope of a /rows cursor: the table, the filters and the sort.

@@ -22,6 +22,16 @@ constexpr auto kJsonEscape = [] {
   return table;
 }();
 
+/// 1 for the bytes that make a CSV field need quotes: `,` `"` CR LF.
+constexpr auto kCsvQuote = [] {
+  std::array<unsigned char, 256> table{};
+  table[','] = 1;
+  table['"'] = 1;
+  table['\r'] = 1;
+  table['\n'] = 1;
+  return table;
+}();
+
 /// core::AppendJsonString's output, faster: safe runs are appended whole.
 void AppendJsonText(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -145,7 +155,14 @@ void ResultWriter::JsonObject(std::string& out, const RowView& row) {
 }
 
 void ResultWriter::CsvField(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+  bool plain = true;
+  for (char c : field) {
+    if (kCsvQuote[static_cast<unsigned char>(c)] != 0) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
     out.append(field);
     return;
   }

@@ -596,6 +596,33 @@ TEST_F(TableQueryTest, LikeIlikeEqAndIsOnUnicodeText) {
   EXPECT_EQ(cities("city=neq:zurich&n=lt:5"), (V{"1", "2", "4"}));
 }
 
+TEST_F(TableQueryTest, CountModesAndLimitWithAnOffset) {
+  const Source& t = Titanic();
+  std::size_t sex = t.Column("Sex"), age = t.Column("Age");
+  auto keep = [&](auto& r) { return r[sex] == "male" && !r[age].empty() && std::stod(r[age]) > 30; };
+  std::uint64_t want = t.Where(keep).size();
+  std::string filters = "/v1/tables/titanic/rows?select=PassengerId&sex=male&age=gt:30&limit=5";
+  EXPECT_EQ(Page(filters + "&count=exact").total, want);
+  auto estimate = Page(filters + "&count=estimate").total;  // the optimizer's guess: rough, but a count
+  ASSERT_TRUE(estimate.has_value());
+  EXPECT_GT(*estimate, 0u);
+  EXPECT_LE(*estimate, 2 * 891u);
+  EXPECT_FALSE(Page(filters + "&count=none").total.has_value());
+  auto csv = Get(filters + "&count=exact&format=csv");
+  EXPECT_EQ(HeaderValue(csv.headers, "X-Total-Count"), std::to_string(want));
+  EXPECT_EQ(HeaderValue(Get(filters + "&count=none&format=csv").headers, "X-Total-Count"), "");
+  // Without filters the catalog's count is exact and free, whatever count says.
+  EXPECT_EQ(Page("/v1/tables/titanic/rows?limit=1&count=none").total, 891u);
+  // limit=offset,N is offset=…&limit=N.
+  JsonPage both = Page("/v1/tables/titanic/rows?select=PassengerId&limit=10,5");
+  JsonPage apart = Page("/v1/tables/titanic/rows?select=PassengerId&offset=10&limit=5");
+  EXPECT_EQ(both.offset, 10u);
+  EXPECT_EQ(both.limit, 5u);
+  EXPECT_EQ(both.rows, apart.rows);
+  ASSERT_EQ(both.rows.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(both.rows[i][0], t.rows[10 + i][0]);
+}
+
 // ---- select, sort, formats -------------------------------------------------
 
 TEST_F(TableQueryTest, SelectAndSortWithMixedCaseNames) {
@@ -894,6 +921,11 @@ TEST_F(TableQueryTest, BadParametersAre400NamingTheParameter) {
   EXPECT_NE(missing.body.find("not_found"), std::string::npos);
   EXPECT_EQ(Get("/v1/tables/no_such_table").status, 404);
   EXPECT_EQ(Get("/v1/tables/sluice_uploads/rows").status, 404);  // catalog tables are no tables
+  for (const std::string& hostile : {std::string("titanic`; DROP TABLE titanic; --"), std::string("titanic' OR '1'='1"),
+                                     std::string("titanic\0x", 9), std::string("titanic/*"), std::string("t\xC3\xA4")}) {
+    EXPECT_EQ(Get("/v1/tables/" + Encode(hostile) + "/rows").status, 404) << hostile;
+    EXPECT_EQ(Get("/v1/tables/" + Encode(hostile) + "/aggregate?count=true").status, 404) << hostile;
+  }
   // Injection in a value is just a value; the table is still there.
   EXPECT_TRUE(Ids("name=" + Encode("x'; DROP TABLE titanic; --")).empty());
   EXPECT_EQ(Ids("name=" + Encode("\\' OR 1=1 -- ")).size(), 0u);

@@ -4,6 +4,8 @@
 #include "query/cursor_codec.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "query/query_params.hpp"
 #include "query_test_support.hpp"
@@ -31,6 +33,28 @@ TEST(CursorCodec, KeysetRoundTrip) {
   auto decoded = codec.Decode(token, "scope", 4);
   ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
   EXPECT_EQ(std::get<KeysetPosition>(*decoded), position);
+}
+
+TEST(CursorCodec, TheTagIsStandardHmacSha256OfTheDerivedKey) {
+  // Cursors made by earlier builds (OpenSSL's one-shot HMAC) must still be
+  // accepted after a restart with the same jwt_secret: the tag is exactly
+  // HMAC-SHA256(HMAC-SHA256(secret, label), payload), first 16 bytes.
+  const std::string secret = "a-jwt-secret-of-some-length";
+  CursorCodec codec(secret);
+  for (const CursorPosition& position :
+       {CursorPosition(KeysetPosition{{std::string("x"), std::nullopt}, 42}), CursorPosition(std::uint64_t{7})}) {
+    std::string bytes;
+    ASSERT_TRUE(Base64UrlDecode(codec.Encode("scope", position), bytes));
+    ASSERT_GT(bytes.size(), 16u);
+    const std::string label = "sluice cursor key v1";
+    unsigned char key[32], mac[32];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(label.data()), label.size(), key, &length);
+    HMAC(EVP_sha256(), key, sizeof key, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 16, mac,
+         &length);
+    EXPECT_EQ(bytes.substr(bytes.size() - 16), std::string(reinterpret_cast<const char*>(mac), 16));
+  }
 }
 
 TEST(CursorCodec, OffsetRoundTrip) {
