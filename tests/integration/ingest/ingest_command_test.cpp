@@ -6,8 +6,11 @@
 // field is NULL) and TEXT columns byte for byte; the S3 object is fetched back
 // with /usr/bin/aws and compared with the file. Also: gzip input, stdin (file
 // and pipe), create/replace/append, bad rows under skip and abort, an empty
-// file, three ingests at once — and after every failure, no table, no staging
-// table, no object and no open multipart upload.
+// file, three ingests at once, the database killed mid-ingest (a throwaway
+// mariadbd: clean failure, the next ingest works after the restart, and the
+// server's start-up recovery drops the staging table the dead database kept)
+// — and after every failure, no table, no staging table, no object and no
+// open multipart upload.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -27,6 +30,7 @@
 
 #include "ingest/generator.hpp"
 #include "ingest_test_support.hpp"
+#include "support/sluice_process.hpp"
 
 namespace sluice::testing::ingest {
 namespace {
@@ -186,6 +190,7 @@ class IngestCommandTest : public IngestTest {
       env["SLUICE_S3_PATH_STYLE"] = "true";
       env["SLUICE_S3_PREFIX"] = "ingest-test/";
     }
+    for (const auto& [key, value] : env_override_) env[key] = value;
     return env;
   }
 
@@ -350,6 +355,7 @@ class IngestCommandTest : public IngestTest {
   }
 
   MariadbTarget target_;
+  std::map<std::string, std::string> env_override_;  ///< wins over Env()'s own
   std::optional<S3Target> s3_;
   fs::path dir_;
   int runs_ = 0;
@@ -741,6 +747,97 @@ TEST_F(IngestCommandTest, ThreeIngestsAtOnce) {
     ExpectObjectIsFile(run, Path("p" + n + ".csv"));
   }
   ExpectNoStagingTables();
+}
+
+
+TEST_F(IngestCommandTest, DatabaseKilledMidIngestFailsCleanly) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;
+  if (!dbtest::ThrowawayMariadb::Available()) GTEST_SKIP() << "mariadbd not installed";
+  dbtest::ThrowawayMariadb server;
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  config::MariadbConfig config;
+  config.host = "127.0.0.1";
+  config.port = server.port();
+  config.user = "root";
+  config.database = "mysql";
+  config.pool_size = 1;
+  config.connect_timeout = std::chrono::seconds(5);
+  auto pool = std::make_unique<db::DbPool>(&loop_, config);
+  ASSERT_TRUE(Sync("CREATE DATABASE ingkill CHARACTER SET utf8mb4", pool.get()));
+  env_override_ = {{"SLUICE_MARIADB_HOST", "127.0.0.1"},
+                   {"SLUICE_MARIADB_PORT", std::to_string(server.port())},
+                   {"SLUICE_MARIADB_USER", "root"},
+                   {"SLUICE_MARIADB_PASSWORD", ""},
+                   {"SLUICE_MARIADB_DATABASE", "ingkill"}};
+  auto scalar = [&](const std::string& sql) -> std::string {
+    auto result = Sync(sql, pool.get());
+    if (!result || result->rows.empty() || result->rows[0].empty()) return "";
+    return result->rows[0][0].value_or("NULL");
+  };
+  const std::string staging_count =
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ingkill' AND "
+      "TABLE_NAME LIKE '\\_sluice\\_stage\\_%'";
+
+  // stdin is a FIFO: half the file goes in, rows load, the database dies.
+  std::string text = Generate("killed.csv", 200000, 5);
+  std::string fifo = Path("killed.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  pid_t pid = Spawn({"-", "--table", "killed"}, "killed", fifo);
+  int writer = ::open(fifo.c_str(), O_WRONLY);
+  ASSERT_GE(writer, 0);
+  std::size_t half = text.size() / 2;
+  ASSERT_EQ(::write(writer, text.data(), half), static_cast<ssize_t>(half));
+  bool loading = false;
+  for (int i = 0; i < 400 && !loading; ++i) {
+    loading = scalar(staging_count) == "1" &&
+              scalar("SELECT COUNT(*) FROM ingkill.sluice_uploads WHERE table_name = 'killed' AND rows_loaded > 0") == "1";
+    if (!loading) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(loading) << "no rows were loaded into the staging table";
+  server.SigKill();
+  ::close(writer);  // the rest never comes: the ingest must end on the lost database alone
+  CliRun run = Wait(pid, "killed");
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(run.Str("/state"), "failed") << run.out;
+  EXPECT_EQ(run.Str("/error/code"), "db_error") << run.out;
+  EXPECT_FALSE(run.Str("/error/message").empty());
+  ExpectNothingInS3(run.Str("/id"));
+
+  // After the restart: the table was never published, the next ingest works.
+  server.Kill();
+  ASSERT_TRUE(server.Start(&error)) << error;
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ingkill' AND "
+                   "TABLE_NAME = 'killed'"),
+            "0");
+  CliRun next = Ingest({Shared("titanic.csv"), "--table", "after_restart"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(next.Int("/rows_loaded"), 891);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM ingkill.after_restart"), "891");
+
+  // The dead database could not drop the staging table (the ingest ended
+  // without it); the server's start-up recovery does, and marks the upload
+  // interrupted.
+  EXPECT_EQ(scalar(staging_count), "1");
+  SluiceProcess serve;
+  serve.WriteConf("", "[log]\nlevel = info\n");
+  ASSERT_TRUE(serve.Start(&error, std::chrono::seconds(30), env_override_)) << error;
+  bool recovered = false;
+  for (int i = 0; i < 300 && !recovered; ++i) {
+    recovered = serve.Log().find("catalog ready") != std::string::npos;
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(recovered) << serve.Log();
+  EXPECT_EQ(scalar(staging_count), "0");
+  EXPECT_EQ(scalar("SELECT CONCAT(state, ' ', error_code) FROM ingkill.sluice_uploads WHERE id = '" +
+                   run.Str("/id") + "'"),
+            "failed interrupted");
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(std::chrono::seconds(30)), 0) << serve.Log();
+  bool closed = false;
+  pool->Shutdown([&] { closed = true; });
+  ASSERT_TRUE(RunUntil([&] { return closed; }));
 }
 
 }  // namespace

@@ -117,6 +117,46 @@ TEST(SplitterCases, EveryTwoAndThreeWaySplit) {
   }
 }
 
+// Bad rows, a header and the encodings through the splitter: the bad rows'
+// lines and reasons, the header and the good rows come out the same however
+// the stream is cut (every 2- and 3-way split, a cut at every row end or none).
+TEST(SplitterCases, HeaderAndBadRowsInEverySplit) {
+  struct BadCase {
+    const char* name;
+    std::string input;
+    Encoding encoding;
+    std::vector<std::pair<std::uint64_t, std::string>> bad;
+    std::size_t good;
+  };
+  const std::vector<BadCase> cases = {
+      {"field_counts", "a,b,c\r\n1,2,3\r\n1,2\r\n\"x\ny\",2,3\r\n1,2,3,4\r\n\r\n\"m\nn\",2\r\nok,ok,ok",
+       Encoding::kUtf8, {{3, "expected 3 fields, found 2"}, {6, "expected 3 fields, found 4"},
+                         {8, "expected 3 fields, found 2"}}, 3},
+      {"invalid_utf8", "\xEF\xBB\xBF" "a,b\n1,caf\xE9\n2,ok\n3,\"x\xC3\"\n4,\xF0\x9F\x98\x80\n", Encoding::kUtf8,
+       {{2, "field 2 is not valid UTF-8"}, {4, "field 2 is not valid UTF-8"}}, 2},
+      {"latin1", "name,price\rcaf\xE9,\x80 5\r\x93q\x94\r\xFF,\x81\r", Encoding::kLatin1,
+       {{3, "expected 2 fields, found 1"}}, 2},
+  };
+  const Dialect dialect{',', '"', true};
+  for (const BadCase& c : cases) {
+    const Outcome whole = ParseWhole(c.input, dialect, c.encoding);
+    ASSERT_EQ(whole.bad, c.bad) << c.name;
+    ASSERT_EQ(whole.rows.size(), c.good) << c.name;
+    ASSERT_FALSE(whole.header.empty()) << c.name;
+    const std::size_t n = c.input.size();
+    for (std::size_t target : {std::size_t{1}, kBig}) {
+      for (std::size_t i = 0; i <= n; ++i) {
+        ASSERT_EQ(SplitAndParse(c.input, dialect, {i}, target, c.encoding), whole)
+            << c.name << " split at " << i << " target " << target;
+        for (std::size_t j = i; j <= n; ++j) {
+          ASSERT_EQ(SplitAndParse(c.input, dialect, {i, j - i}, target, c.encoding), whole)
+              << c.name << " split at " << i << "," << j << " target " << target;
+        }
+      }
+    }
+  }
+}
+
 // A padding row in front moves every byte of the case across the splitter's
 // 64-byte windows, so each special byte is seen at bit 0, bit 63 and in between.
 TEST(SplitterCases, EveryWindowOffset) {
