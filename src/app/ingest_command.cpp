@@ -415,11 +415,17 @@ int RunIngestCommand(const IngestCommandArgs& args) {
   }
   log::Init(loaded.config.log.level, loaded.config.log.format);
   std::signal(SIGPIPE, SIG_IGN);
-  // Blocks and parts are MiB-sized and short-lived, allocated on worker
-  // threads: with glibc's sliding mmap threshold they end up in per-thread
-  // arenas that keep the pages after free. A fixed threshold gives them
-  // their own mappings, so RSS follows what is in flight.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Blocks, their parses and encodings are MiB-sized and short-lived. Fresh
+  // mappings for each (a low fixed mmap threshold) made the kernel fault in
+  // and zero fresh pages several times over per CSV byte: ~30% of this
+  // process's CPU (perf, 1M rows: 0.88 s → 0.62 s without). Per-thread arenas
+  // with glibc's sliding threshold kept pages in every arena instead, so RSS
+  // grew. One arena that keeps up to 16 MiB free at its top reuses the
+  // buffers of the blocks before, and RSS stays what is in flight plus that:
+  // bench/ingest_rss.sh (2 GiB file) and bench/ingest_e2e.sh measure both.
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
   loop::SetWorkerThreads(loaded.config.server.workers);
   IngestCommand command(args, std::move(loaded.config));
   return command.Run();
