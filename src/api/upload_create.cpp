@@ -17,6 +17,14 @@ namespace sluice::api {
 namespace {
 
 constexpr size_t kMaxFormField = 64 * 1024;
+/// Retry-After on every 503 (busy, not ready, a service down): API.md asks for
+/// one when saturated; uploads take seconds, so a few seconds is the hint.
+constexpr std::string_view kRetryAfterSeconds = "5";
+
+http::HeaderList RetryAfterFor(int status) {
+  if (status != 503) return {};
+  return {{"Retry-After", std::string(kRetryAfterSeconds)}};
+}
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -43,6 +51,13 @@ std::string ErrorJson(const ingest::IngestError& error) {
   if (!error.upload_id.empty()) w.Key("upload_id").String(error.upload_id);
   w.EndObject();
   return std::move(w).str();
+}
+
+/// A bad option is a 400, but for a text encoding sluice cannot read: API.md
+/// answers an unsupported encoding with 415.
+int OptionErrorStatus(std::string_view param) { return param == "encoding" ? 415 : 400; }
+std::string_view OptionErrorCode(std::string_view param) {
+  return param == "encoding" ? "unsupported_encoding" : "invalid_parameter";
 }
 
 class UploadSession : public std::enable_shared_from_this<UploadSession> {
@@ -98,7 +113,7 @@ void UploadSession::Fail(int status, std::string_view code, std::string message,
   if (job_) job_->Cancel(std::string(code), message);
   if (auto exchange = Live(); exchange && !answered_) {
     answered_ = true;
-    exchange->RespondError(status, code, message, param);
+    exchange->RespondError(status, code, message, param, RetryAfterFor(status));
   }
 }
 
@@ -119,7 +134,8 @@ void UploadSession::OnRequest(http::Exchange& exchange) {
     }
     std::string param;
     if (auto status = ingest::ApplyOption(options_, name, value, &param); !status.ok()) {
-      return Fail(400, "invalid_parameter", status.message(), param.empty() ? name : param);
+      if (param.empty()) param = name;
+      return Fail(OptionErrorStatus(param), OptionErrorCode(param), status.message(), param);
     }
   }
   if (auto encoding = request.Header("Content-Encoding")) {
@@ -190,7 +206,8 @@ void UploadSession::StartJob(http::Exchange& exchange) {
                            s->failed_ = true;
                            if (auto live = s->Live()) {
                              s->answered_ = true;
-                             live->Respond(error->status, ErrorJson(*error), http::kJsonType);
+                             live->Respond(error->status, ErrorJson(*error), http::kJsonType,
+                                           RetryAfterFor(error->status));
                            }
                            return;
                          }
@@ -274,7 +291,8 @@ void UploadSession::OnPartEnd() {
   }
   std::string param;
   if (auto status = ingest::ApplyOption(options_, field_name_, field_value_, &param); !status.ok()) {
-    Fail(400, "invalid_parameter", status.message(), param.empty() ? field_name_ : param);
+    if (param.empty()) param = field_name_;
+    Fail(OptionErrorStatus(param), OptionErrorCode(param), status.message(), param);
   }
 }
 
@@ -298,6 +316,22 @@ void UploadSession::FinishInput() {
 
 void UploadSession::OnFinished(const db::UploadRecord& record) {
   if (answered_) return;
+  // Conflicts found once the body was in (the same bytes without a
+  // Content-Digest; a table created meanwhile under `create`) are 409s in the
+  // API's error shape, like those found before the body; other failures 422.
+  if (record.state == db::UploadState::kFailed &&
+      (record.error_code == "duplicate_upload" || record.error_code == "table_exists")) {
+    auto exchange = Live();
+    if (!exchange) return;
+    answered_ = true;
+    ingest::IngestError error;
+    error.code = record.error_code;
+    error.message = record.error_message;
+    if (record.error_code == "table_exists") error.param = "table";
+    if (job_) error.upload_id = job_->duplicate_of();
+    exchange->Respond(409, ErrorJson(error), http::kJsonType, {{"Location", "/v1/uploads/" + record.id}});
+    return;
+  }
   Answer(record, record.state == db::UploadState::kDone ? 201 : 422);
 }
 

@@ -155,6 +155,16 @@ class UploadEventsHandler final : public http::Handler {
   uint64_t token_ = 0;
 };
 
+/// A cursor is the id of the last upload of the previous page: a ULID.
+bool IsUploadId(std::string_view text) {
+  if (text.size() != 26) return false;
+  for (char c : text) {
+    bool base32 = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U');
+    if (!base32) return false;
+  }
+  return true;
+}
+
 void ListUploads(const UploadApi& api, http::Exchange& exchange) {
   uint64_t limit = 100;
   if (auto text = exchange.request().Query("limit")) {
@@ -165,6 +175,10 @@ void ListUploads(const UploadApi& api, http::Exchange& exchange) {
     }
   }
   std::string cursor(exchange.request().Query("cursor").value_or(""));
+  if (!cursor.empty() && !IsUploadId(cursor)) {
+    exchange.RespondError(400, "invalid_parameter", "cursor must be the next_cursor of an earlier page", "cursor");
+    return;
+  }
   std::weak_ptr<http::Exchange> weak = exchange.weak_from_this();
   const UploadApi* api_ptr = &api;
   api.catalog->ListUploads(limit, cursor, [weak, api_ptr](core::Result<db::UploadPage> page) {

@@ -138,6 +138,9 @@ class IngestJob : public std::enable_shared_from_this<IngestJob> {
 
   /// The live record (state, counters, columns, rejected …).
   virtual const db::UploadRecord& record() const = 0;
+  /// After a `duplicate_upload` failure: the earlier upload that loaded the
+  /// same bytes into the table (the 409's `upload_id`); "" otherwise.
+  virtual const std::string& duplicate_of() const = 0;
   /// Observers for GET ?wait and the events stream; returns a token for Unsubscribe.
   virtual uint64_t Subscribe(Callbacks callbacks) = 0;
   virtual void Unsubscribe(uint64_t token) = 0;

@@ -82,6 +82,7 @@ void UploadJob::StartDuplicateCheck() {
       if (self->failing_) return self->Advance();
       if (!exists) return self->Fail("db_error", "looking for a duplicate upload: " + exists.error().message());
       if (*exists) {
+        self->duplicate_of_ = earlier;
         return self->Fail("duplicate_upload",
                           fmt::format("the same bytes (sha256 {}) were already loaded into table '{}' by upload {}",
                                       self->record_.sha256, self->record_.table, earlier));

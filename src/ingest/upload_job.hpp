@@ -78,6 +78,7 @@ class UploadJob final : public IngestJob {
   void Finish() override;
   void Cancel(std::string code, std::string message) override;
   const db::UploadRecord& record() const override { return record_; }
+  const std::string& duplicate_of() const override { return duplicate_of_; }
   uint64_t Subscribe(Callbacks callbacks) override;
   void Unsubscribe(uint64_t token) override;
 
@@ -154,6 +155,7 @@ class UploadJob final : public IngestJob {
   std::deque<PipelineBlock> pending_;         ///< encoded, not yet given to the loader
   LoadStats load_stats_;
   s3::UploadResult s3_result_;
+  std::string duplicate_of_;  ///< the earlier upload, after a duplicate_upload failure
   glue::UvHandle<uv_timer_t> progress_timer_;
 
   // Where the job is.
