@@ -20,6 +20,8 @@
 #include "db/catalog.hpp"
 #include "db/db_pool.hpp"
 #include "ingest/ingest_job.hpp"
+#include "ingest/leftovers.hpp"
+#include "ingest/multipart_sweep.hpp"
 #include "http/server.hpp"
 #include "s3/s3_client.hpp"
 #include "log/logger.hpp"
@@ -63,6 +65,8 @@ class ServerApp {
   glue::UvHandle<uv_timer_t> catalog_retry_;
   std::unique_ptr<ingest::MemoryBudget> budget_;
   std::unique_ptr<ingest::IngestRegistry> registry_;
+  std::unique_ptr<ingest::Leftovers> leftovers_;      // cleanup steps retried once a service is back
+  std::unique_ptr<ingest::MultipartSweep> sweep_;     // start-up: multipart uploads a crash left open
   api::UploadApi upload_api_;
   api::TableApi table_api_;  // tables API (issue 6)
   glue::UvHandle<uv_timer_t> shutdown_timer_;
@@ -225,6 +229,8 @@ void ServerApp::SetUpUploads() {
   context.s3_bucket = config_.s3.bucket;
   context.budget = budget_.get();
   context.config = &config_;
+  leftovers_ = std::make_unique<ingest::Leftovers>(&loop_, db_.get(), catalog_.get(), s3_.get());
+  context.leftovers = leftovers_.get();
   registry_ = std::make_unique<ingest::IngestRegistry>(context);
   upload_api_.loop = &loop_;
   upload_api_.registry = registry_.get();
@@ -259,8 +265,25 @@ void ServerApp::InitCatalog() {
         log_->warn("catalog: {} interrupted upload(s) marked failed, {} leftover table(s) dropped",
                    stats->interrupted, stats->dropped_tables);
       }
-      catalog_ready_ = true;
-      log_->info("catalog ready");
+      if (!s3_) {
+        catalog_ready_ = true;
+        log_->info("catalog ready");
+        return;
+      }
+      // Then the multipart uploads those records left open; S3 being away
+      // does not hold the server back (the next start tries again).
+      sweep_ = std::make_unique<ingest::MultipartSweep>(s3_.get(), db_.get());
+      sweep_->Run([this](core::Result<std::size_t> aborted) {
+        if (stopping_) return;
+        if (!aborted) {
+          log_->warn("s3: could not look for multipart uploads left open by a crash ({}); the next start tries again",
+                     aborted.error().message());
+        } else if (*aborted > 0) {
+          log_->warn("s3: {} multipart upload(s) left open by interrupted or failed uploads aborted", *aborted);
+        }
+        catalog_ready_ = true;
+        log_->info("catalog ready");
+      });
     });
   });
 }
@@ -276,6 +299,8 @@ void ServerApp::CloseEverything() {
   catalog_retry_.Close();
   shutdown_timer_.Close();
   registry_.reset();
+  leftovers_.reset();
+  sweep_.reset();
   s3_.reset();
   if (curl_) curl_->Shutdown();
   curl_.reset();

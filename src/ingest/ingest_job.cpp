@@ -15,6 +15,7 @@
 #include "db/catalog.hpp"
 #include "db/sql_quote.hpp"
 #include "ingest/defer.hpp"
+#include "ingest/leftovers.hpp"
 #include "ingest/upload_job.hpp"
 #include "s3/s3_client.hpp"
 
@@ -418,6 +419,7 @@ void UploadJob::Fail(std::string code, std::string message, db::UploadState stat
       job->ctx_.s3->DeleteObject(key, [w, cleaned, key](core::Status status) {
         if (auto alive = w.lock(); alive && !status.ok()) {
           alive->log_->warn("upload {}: deleting s3 object {} failed: {}", alive->record_.id, key, status.message());
+          if (alive->ctx_.leftovers != nullptr) alive->ctx_.leftovers->DeleteObject(key);
         }
         cleaned();
       });
@@ -431,6 +433,10 @@ void UploadJob::Fail(std::string code, std::string message, db::UploadState stat
         if (status.domain() == core::ErrorDomain::kConflict) return remove(job->upload_->key());  // completed meanwhile
         if (!status.ok()) {
           job->log_->warn("upload {}: aborting the multipart upload failed: {}", job->record_.id, status.message());
+          // S3 away: abort it once it is back (the client is answered now).
+          if (job->ctx_.leftovers != nullptr && !job->upload_->upload_id().empty()) {
+            job->ctx_.leftovers->AbortMultipartUpload(job->upload_->key(), job->upload_->upload_id());
+          }
         }
         cleaned();
       });
@@ -450,7 +456,10 @@ void UploadJob::AdvanceCleanup() {
       stage->Discard([w = weak(), table = stage->staging_table()](core::Status status) {
         auto job = w.lock();
         if (!job) return;
-        if (!status.ok()) job->log_->warn("upload {}: dropping {} failed: {}", job->record_.id, table, status.message());
+        if (!status.ok()) {
+          job->log_->warn("upload {}: dropping {} failed: {}", job->record_.id, table, status.message());
+          if (job->ctx_.leftovers != nullptr) job->ctx_.leftovers->DropTable(table);  // MariaDB away: later
+        }
         --job->discards_;
         job->Advance();
       });
@@ -516,7 +525,12 @@ void UploadJob::WriteFinalRecord() {
   auto finish = [w = weak()](core::Status status) {
     auto job = w.lock();
     if (!job || job->finished_) return;
-    if (!status.ok()) job->log_->warn("upload {}: final record not stored: {}", job->record_.id, status.message());
+    if (!status.ok()) {
+      job->log_->warn("upload {}: final record not stored: {}", job->record_.id, status.message());
+      if (job->ctx_.leftovers != nullptr && status.domain() != core::ErrorDomain::kNotFound) {
+        job->ctx_.leftovers->StoreRecord(job->record_);  // MariaDB away: store it once it is back
+      }
+    }
     job->finished_ = true;
     job->progress_timer_.Close();
     auto own = job->own_;

@@ -48,6 +48,8 @@ class S3Client;
 
 namespace sluice::ingest {
 
+class Leftovers;
+
 /// Bytes in flight for all uploads together ([server] memory_budget).
 class MemoryBudget {
  public:
@@ -75,6 +77,7 @@ struct IngestContext {
   std::string s3_bucket;           ///< for the record
   MemoryBudget* budget = nullptr;
   const config::Config* config = nullptr;
+  Leftovers* leftovers = nullptr;  ///< cleanup steps that failed are retried here (null: only logged)
 };
 
 /// The upload options of API.md ("Uploads": query string or form fields).
