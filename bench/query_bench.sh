@@ -13,9 +13,14 @@
 #   (d) an aggregate               /aggregate?group_by=city&sum=amount&count=true
 # measures p50/p99 with `wrk -t1 -c1 --latency` (one client: latency, not
 # throughput) and the SQL sluice ran for it (read from its debug log, with the
-# SET STATEMENT max_statement_time prefix) with bench_query_sql — the mariadb
-# client's library, mysql_real_query + mysql_use_result + every row read, on
-# one connection. Then streams 1,000,000 rows as CSV (curl, to /dev/null) and
+# SET STATEMENT max_statement_time prefix) two ways: with bench_query_sql — the
+# mariadb client's library, mysql_real_query + mysql_use_result + every row
+# read, on one connection (p50/p99) — and with the `mariadb` command-line
+# client itself: one session running the statement N times (--batch --quick,
+# output to /dev/null), its wall time less an empty session's, / N (a mean:
+# the client times nothing finer). Page 1 is then also measured with 8
+# connections (wrk -t2 -c8: throughput with some concurrency). Then streams
+# 1,000,000 rows as CSV (curl, to /dev/null) and
 # reports MB/s next to the same SELECT read by the client library, and the
 # `mariadb --batch` client writing the same rows as TSV.
 # Run-to-run noise on a shared 2-core box is ±30% (ENVIRONMENT.md); wrk and
@@ -26,7 +31,8 @@
 # (/tmp/sluice-bench-query), SLUICE_BENCH_PORT (33112, MariaDB),
 # SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs, 30; a
 # slow statement stops after 60 s once 3 ran), KEEP_DB (0: stop the server at
-# the end if this script started it).
+# the end if this script started it), QUERIES (only these rows of the table,
+# by number from 0, e.g. "0 2 3"; default all), CSV (0: skip the streaming).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,7 +68,7 @@ cleanup() {
 trap cleanup EXIT
 
 sql() {
-  mariadb --no-defaults --batch --skip-column-names -h 127.0.0.1 -P "$PORT" -u "$SLUICE_TEST_MARIADB_USER" \
+  mariadb --no-defaults --default-character-set=utf8mb4 --batch --skip-column-names -h 127.0.0.1 -P "$PORT" -u "$SLUICE_TEST_MARIADB_USER" \
     -p"$SLUICE_TEST_MARIADB_PASSWORD" "$DB" "$@"
 }
 
@@ -139,7 +145,14 @@ paths=("/rows?limit=100"
 # how long one takes (wrk then runs at least 3 of them).
 : >"$DIR/serve.log.sql"
 durations=()
+j=0
 for p in "${paths[@]}"; do
+  j=$((j + 1))
+  if [[ -n ${QUERIES:-} && " $QUERIES " != *" $((j - 1)) "* ]]; then
+    durations+=(0)
+    echo "(skipped)" >>"$DIR/serve.log.sql"
+    continue
+  fi
   before=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
   seconds=$(curl -sf -o /dev/null -w '%{time_total}' "$B$p")
   durations+=("$(echo "d = $seconds * 3 + 1; if (d < ${DURATION%s}) d = ${DURATION%s}; scale = 0; d / 1" | bc)")
@@ -159,28 +172,60 @@ cursor=$(curl -sf "$B/rows?select=id&limit=100&offset=$((HALF - 100))" |
 paths[2]="/rows?limit=100&cursor=$cursor"
 curl -sf -o /dev/null "$B${paths[2]}" || { echo "the cursor page failed" >&2; exit 1; }
 
-wrk_latency() {  # URL seconds → "p50 p99" in ms
+wrk_latency() {  # URL seconds → "p50 p99 non-2xx" (ms, ms, count)
   wrk -t1 -c1 -d"$2s" --timeout 300s --latency "$1" </dev/null 2>&1 | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } END { printf "%.2f %.2f\n", p50, p99 }'
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } /Non-2xx/ { bad = $NF }
+    END { printf "%.2f %.2f %d\n", p50, p99, bad }'
+}
+
+# The `mariadb` client: mean ms per statement over one session of $2 runs.
+cli_mean_ms() {  # SQL runs
+  local statements="" k
+  for ((k = 0; k < $2; ++k)); do statements+="$1;"$'\n'; done
+  local empty=0 start end
+  for k in 1 2 3; do
+    start=$(date +%s.%N); sql --quick -e "DO 0" >/dev/null; end=$(date +%s.%N)
+    empty=$(echo "$empty + ($end - $start) / 3" | bc -l)
+  done
+  start=$(date +%s.%N)
+  sql --quick <<<"$statements" >/dev/null
+  end=$(date +%s.%N)
+  echo "(($end - $start) - $empty) * 1000 / $2" | bc -l
 }
 
 limit_ms=$(awk '/max_statement_time/ { v = $3; sub(/s$/, "", v); print v * 1000 }' "$DIR/sluice.conf")
-printf '\n%-26s %12s %12s   %12s %12s   %8s\n' "query ($ROWS rows)" "sluice p50" "p99" "SQL p50" "p99" "p50 ratio"
+echo "load before: $(uptime | sed 's/.*load average: //')"
+printf '\n%-26s %12s %12s   %12s %12s   %8s   %12s\n' "query ($ROWS rows)" "sluice p50" "p99" "SQL p50" "p99" \
+  "p50 ratio" "mariadb mean"
 i=0
 while IFS= read -r statement; do
-  read -r http50 http99 < <(wrk_latency "$B${paths[$i]}" "${durations[$i]}")
+  if [[ -n ${QUERIES:-} && " $QUERIES " != *" $i "* ]]; then i=$((i + 1)); continue; fi
+  read -r http50 http99 bad < <(wrk_latency "$B${paths[$i]}" "${durations[$i]}")
+  if [[ $bad -gt 0 ]]; then
+    echo "${names[$i]}: $bad answers were not 200 (max_statement_time?): $(curl -s "$B${paths[$i]}" | head -c 300)"
+  fi
   full="SET STATEMENT max_statement_time=$((limit_ms / 1000)).000 FOR $statement"
   line=$("$SQLBENCH" --host 127.0.0.1 --port "$PORT" --user "$SLUICE_TEST_MARIADB_USER" \
     --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" --runs "$RUNS" --sql "$full" </dev/null)
   sql50=$(sed -n 's/.*p50=\([0-9.]*\)ms.*/\1/p' <<<"$line")
   sql99=$(sed -n 's/.*p99=\([0-9.]*\)ms.*/\1/p' <<<"$line")
-  printf '%-26s %10.2fms %10.2fms   %10.2fms %10.2fms   %8.2f\n' "${names[$i]}" "$http50" "$http99" "$sql50" "$sql99" \
-    "$(echo "$http50 / $sql50" | bc -l)"
+  cli_runs=$(echo "r = 2000 / ($sql50 + 0.05); if (r < 3) r = 3; if (r > 1000) r = 1000; scale = 0; r / 1" | bc)
+  cli=$(cli_mean_ms "$full" "$cli_runs")
+  printf '%-26s %10.2fms %10.2fms   %10.2fms %10.2fms   %8.2f   %10.2fms\n' "${names[$i]}" "$http50" "$http99" \
+    "$sql50" "$sql99" "$(echo "$http50 / $sql50" | bc -l)" "$cli"
   i=$((i + 1))
 done <"$DIR/serve.log.sql"
+echo "load after: $(uptime | sed 's/.*load average: //')"
+
+echo
+wrk -t2 -c8 -d"$DURATION" --latency "$B${paths[0]}" </dev/null 2>&1 | awk '
+  function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+  $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
+  END { printf "page 1, 8 connections (wrk -t2 -c8): %.0f req/s, p50 %.2f ms, p99 %.2f ms\n", rps, p50, p99 }'
 
 # ---- streaming 1M rows as CSV --------------------------------------------------------
+[[ ${CSV:-1} == 1 ]] || exit 0
 echo
 n=$((ROWS < 1000000 ? ROWS : 1000000))
 for round in 1 2 3; do
