@@ -13,6 +13,9 @@
 namespace sluice::ingest {
 namespace {
 
+constexpr char kJsonlDelimiter = '\x1f';
+constexpr char kJsonlQuote = '\x1e';
+
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 std::string_view TrimRight(std::string_view text) {
@@ -149,8 +152,8 @@ std::string ParseLine(std::string_view line, JsonBlock& out, std::unordered_map<
 
 csv::Dialect JsonlDialect() {
   csv::Dialect dialect;
-  dialect.delimiter = '\x1f';  // unit separator: raw control characters are not valid inside JSON strings
-  dialect.quote = '\x1e';      // record separator: likewise
+  dialect.delimiter = kJsonlDelimiter;  // unit separator: raw control characters are not valid inside JSON strings
+  dialect.quote = kJsonlQuote;          // record separator: likewise
   dialect.header = false;
   return dialect;
 }
@@ -189,6 +192,45 @@ bool IsJsonNumber(std::string_view t) noexcept {
   return i == t.size();
 }
 
+namespace {
+
+/// Where the row starting at `pos` ends by the splitter's rules with
+/// JsonlDialect() (parser.hpp): a quote opens a quoted field at the start of
+/// a field or right after a closing quote, and line ends inside quotes are
+/// data. Returns the offset of the line end (or data.size()); `extra_lines`
+/// gets the line ends inside quotes (CRLF counted once).
+std::size_t SplitterRowEnd(std::string_view data, std::size_t pos, std::uint64_t& extra_lines) {
+  bool field_start = true;
+  bool after_close = false;
+  bool in_quote = false;
+  for (std::size_t i = pos; i < data.size(); ++i) {
+    const char c = data[i];
+    if (in_quote) {
+      if (c == kJsonlQuote) {
+        in_quote = false;
+        after_close = true;
+      } else if (c == '\n' || (c == '\r' && (i + 1 >= data.size() || data[i + 1] != '\n'))) {
+        ++extra_lines;
+      }
+      continue;
+    }
+    if (c == kJsonlQuote && (field_start || after_close)) {
+      in_quote = true;
+      field_start = after_close = false;
+    } else if (c == kJsonlDelimiter) {
+      field_start = true;
+      after_close = false;
+    } else if (c == '\n' || c == '\r') {
+      return i;
+    } else {
+      field_start = after_close = false;
+    }
+  }
+  return data.size();
+}
+
+}  // namespace
+
 JsonBlock ParseJsonBlock(const csv::Block& block, std::size_t max_bad_rows, std::size_t max_field_bytes) {
   JsonBlock out;
   out.arena.reserve(block.data.size());
@@ -200,6 +242,15 @@ JsonBlock ParseJsonBlock(const csv::Block& block, std::size_t max_bad_rows, std:
   while (pos < data.size()) {
     std::size_t end = data.find_first_of("\r\n", pos);
     if (end == std::string_view::npos) end = data.size();
+    std::uint64_t extra_lines = 0;
+    if (data.substr(pos, end - pos).find(kJsonlQuote) != std::string_view::npos) {
+      // A raw U+001E (never valid JSON) may open a "quoted field" to the
+      // splitter, which then takes the line ends after it as data: follow it,
+      // so this is one (bad) row exactly where the splitter saw one — else
+      // the lines after it would get record numbers (`_row`) the next block
+      // also uses.
+      end = SplitterRowEnd(data, pos, extra_lines);
+    }
     std::string_view text = data.substr(pos, end - pos);
     // The next line starts after LF, CRLF or a lone CR (as the splitter counts them).
     std::size_t next = end;
@@ -223,7 +274,7 @@ JsonBlock ParseJsonBlock(const csv::Block& block, std::size_t max_bad_rows, std:
       }
       ++record;  // the splitter counts every non-empty line as a row
     }
-    ++line;
+    line += 1 + extra_lines;
     pos = next;
   }
   // row_begin holds each good row's end so far: turn the ends into starts.

@@ -95,5 +95,38 @@ TEST(JsonlDialect, EveryLineEndIsARowEnd) {
   EXPECT_EQ(records, 3u);
 }
 
+// Found by fuzz_jsonl: a raw U+001E (JsonlDialect's quote) at a line start
+// makes the splitter take the following line ends as data, so it sees one row
+// where the lines are several. The lines inside must not be counted as rows
+// of their own: their record numbers (`_row`) would collide with the next
+// block's, which starts after the splitter's one row.
+TEST(ParseJsonBlock, ARawRecordSeparatorSpansLinesAsTheSplitterSeesThem) {
+  const std::string text = "\x1e{\"a\":1}\n{\"a\":2}\n\x1e\n{\"a\":3}\n";
+  csv::BlockSplitter splitter(JsonlDialect(), csv::SplitterOptions{.target_bytes = 1});
+  std::vector<csv::Block> blocks;
+  ASSERT_TRUE(splitter.Feed(text, blocks).ok());
+  ASSERT_TRUE(splitter.Finish(blocks).ok());
+  ASSERT_EQ(blocks.size(), 2u);
+  std::vector<std::uint64_t> records, lines, bad_lines;
+  for (const auto& block : blocks) {
+    JsonBlock b = ParseJsonBlock(block);
+    EXPECT_EQ(b.record_count, block.record_count);
+    for (std::size_t r = 0; r < b.row_count(); ++r) {
+      records.push_back(b.records[r]);
+      lines.push_back(b.lines[r]);
+    }
+    for (const auto& bad : b.bad) bad_lines.push_back(bad.line);
+  }
+  EXPECT_EQ(records, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(lines, (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(bad_lines, (std::vector<std::uint64_t>{1}));
+
+  // The whole text as one block: the same rows, records and lines.
+  JsonBlock whole = ParseJsonBlock(MakeBlock(text));
+  EXPECT_EQ(whole.records, records);
+  EXPECT_EQ(whole.lines, lines);
+  EXPECT_EQ(whole.bad_count, 1u);
+}
+
 }  // namespace
 }  // namespace sluice::ingest
