@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t kMaxHeaderBlock = 16 * 1024;
 constexpr size_t kMaxParts = 1000;
+constexpr size_t kMaxBoundaryPadding = 256;  ///< whitespace allowed after a boundary
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -133,12 +134,15 @@ size_t MultipartParser::Process(std::string_view data) {
           state_ = State::kEpilogue;
           return data.size();  // everything after the closing boundary is epilogue
         }
+        // Whitespace may follow a boundary, up to 256 bytes — the same limit
+        // whether the line end has arrived yet or not, so the answer never
+        // depends on how the body was cut.
         size_t line_end = data.find("\r\n", pos);
         if (line_end == std::string_view::npos) {
-          if (data.size() - pos > 256) Fail("garbage after a multipart boundary");
+          if (data.size() - pos > kMaxBoundaryPadding + 1) Fail("garbage after a multipart boundary");
           return pos;
         }
-        if (!Trim(data.substr(pos, line_end - pos)).empty()) {
+        if (line_end - pos > kMaxBoundaryPadding || !Trim(data.substr(pos, line_end - pos)).empty()) {
           Fail("garbage after a multipart boundary");
           return pos;
         }
@@ -152,7 +156,9 @@ size_t MultipartParser::Process(std::string_view data) {
         bool empty_block = data.substr(pos, 2) == "\r\n";  // a part with no headers at all
         if (empty_block) end = pos;
         if (end == std::string_view::npos) {
-          if (data.size() - pos > kMaxHeaderBlock) Fail("a multipart part's headers are larger than 16 KiB");
+          // Up to 3 bytes of the CRLFCRLF may be here already: only past
+          // them is the block certainly too big (as it is when whole).
+          if (data.size() - pos > kMaxHeaderBlock + 3) Fail("a multipart part's headers are larger than 16 KiB");
           return pos;
         }
         if (end - block_start > kMaxHeaderBlock) {

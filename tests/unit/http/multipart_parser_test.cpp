@@ -151,5 +151,39 @@ TEST(MultipartParser, LargePartStreamsWithoutBuffering) {
   EXPECT_LE(delivered_max, 65536u + 8);  // never more than a chunk and a boundary at once
 }
 
+// The outcome must not depend on how the body is cut at the limits either:
+// whitespace after a boundary is fine up to 256 bytes and garbage past that,
+// whole or byte by byte; a part's header block of exactly 16 KiB is fine even
+// when its closing CRLFCRLF arrives a byte at a time.
+TEST(MultipartParser, LimitsDoNotDependOnHowTheBodyIsCut) {
+  const std::string part_head = "Content-Disposition: form-data; name=\"f\"; filename=\"a.csv\"";
+  auto body_with = [&](const std::string& after_boundary, const std::string& headers) {
+    return "--b" + after_boundary + "\r\n" + headers + "\r\n\r\nx\r\n--b--\r\n";
+  };
+  Outcome ok;
+  ok.ok = true;
+  ok.parts = {{"f", "a.csv", "", "x", true}};
+  ExpectAllSplits("b", body_with(std::string(256, ' '), part_head), ok);
+  Outcome refused;
+  refused.ok = false;
+  ExpectAllSplits("b", body_with(std::string(257, ' '), part_head), refused);
+
+  const std::string padded = part_head + "\r\nX-Pad: " + std::string(16384 - part_head.size() - 9, 'p');
+  ASSERT_EQ(padded.size(), 16384u);
+  // Whole, byte by byte, and cut around the end of the header block (every
+  // cut of a 16 KiB body would take long under the sanitizers).
+  for (const auto& [body, expected] : {std::pair{body_with("", padded), ok}, std::pair{body_with("", padded + "q"), refused}}) {
+    std::vector<std::string_view> bytes;
+    for (size_t i = 0; i < body.size(); ++i) bytes.push_back(std::string_view(body).substr(i, 1));
+    EXPECT_EQ(Parse("b", {body}).ok, expected.ok);
+    EXPECT_EQ(Parse("b", bytes).ok, expected.ok) << Parse("b", bytes).error;
+    const size_t end = body.find("\r\n\r\n", 8);
+    for (size_t cut = end - 2; cut <= end + 5; ++cut) {
+      auto split = Parse("b", {std::string_view(body).substr(0, cut), std::string_view(body).substr(cut)});
+      EXPECT_EQ(split.ok, expected.ok) << "cut at " << cut << ": " << split.error;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::http
