@@ -184,9 +184,18 @@ void FaultTest::ExpectNothingLeft(const CatalogRecord& record, const std::string
   EXPECT_EQ(Sql("SHOW TABLES LIKE '" + table + "'"), "");
   EXPECT_EQ(Sql("SHOW TABLES LIKE '\\_sluice\\_%'"), "");
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM sluice_tables WHERE name = '" + table + "'"), "0\n");
+  // S3 steps that failed while S3 was away are retried every 2 s once it is
+  // back (ingest/leftovers): give them up to 30 s.
   std::string prefix = "uploads/" + record.id + "/";
-  EXPECT_EQ(ObjectsUnder(prefix), "");
-  EXPECT_EQ(MultipartUploadsUnder(prefix), "");
+  std::string objects, multipart;
+  for (int i = 0; i < 60; ++i) {
+    objects = ObjectsUnder(prefix);
+    multipart = MultipartUploadsUnder(prefix);
+    if (objects.empty() && multipart.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(objects, "");
+  EXPECT_EQ(multipart, "");
 }
 
 void FaultTest::ExpectServing() {
