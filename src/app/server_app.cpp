@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <malloc.h>
 #include <uv.h>
 
 #include <csignal>
@@ -464,6 +465,16 @@ int RunServer(config::Config config) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // Uploads allocate MiB-sized, short-lived buffers (socket reads, S3 parts,
+  // blocks, their parses and encodings) on the loop and the workers. glibc's
+  // defaults give them fresh mappings (page faults and zeroing on every
+  // block) or per-thread arenas that each keep freed pages. One arena that
+  // keeps up to 16 MiB free reuses the blocks before, as `sluice ingest`
+  // does: RSS is what the memory budget lets in flight plus that
+  // (bench/upload_memory.sh measures it; README "Benchmarks").
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
   loop::SetWorkerThreads(config.server.workers);
   ServerApp app(std::move(config));
   return app.Run();
