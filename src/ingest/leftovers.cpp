@@ -74,7 +74,10 @@ struct Leftovers::State : std::enable_shared_from_this<Leftovers::State> {
   }
 
   void RetryAll() {
-    for (auto it = steps.begin(); it != steps.end(); ++it) {
+    // `next` first: a step whose callback runs at once (a request that cannot
+    // even be sent) erases itself before the loop moves on.
+    for (auto it = steps.begin(), next = it; it != steps.end(); it = next) {
+      ++next;
       Step& step = *it;
       if (step.in_flight || step.done) continue;
       if (step.kind == StepKind::kStoreRecord && UploadHasOtherSteps(step.record.id)) continue;

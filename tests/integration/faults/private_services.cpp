@@ -59,10 +59,14 @@ int FreePortBase(int count) {
     next += count;
     return base;
   }
-  // Spread over 36000–45000 by pid, then look for a free block.
-  int base = 36000 + static_cast<int>(::getpid() % 800) * 10;
+  // Below the ephemeral range (32768+ here): while a killed server is down,
+  // the many reconnects to its port can draw that same port as their own
+  // source port and connect to themselves (TCP simultaneous open), and then
+  // the restarted server cannot bind it. Spread over 22000–30000 by pid, then
+  // look for a free block.
+  int base = 22000 + static_cast<int>(::getpid() % 800) * 10;
   for (int tries = 0; tries < 200; ++tries, base += count + 3) {
-    if (base + count >= 45000) base = 36000;
+    if (base + count >= 30000) base = 22000;
     bool free = true;
     for (int p = base; p < base + count && free; ++p) free = PortFree(p);
     if (free) return base;
@@ -110,7 +114,19 @@ bool PrivateMariadb::Start(std::string* error) {
 }
 
 bool PrivateMariadb::Restart(std::string* error) {
-  return RunScript(kEnvScripts + "mariadb.sh start " + dir_ + "/mariadb " + std::to_string(port_), error);
+  // Right after a SIGKILL the start can fail once (the old server's port or
+  // files not yet released on a loaded machine): try again before giving up.
+  std::string output;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string failure;
+    if (RunScript(kEnvScripts + "mariadb.sh start " + dir_ + "/mariadb " + std::to_string(port_), &failure)) {
+      return true;
+    }
+    output += failure + "\n";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  if (error != nullptr) *error = output;
+  return false;
 }
 
 void PrivateMariadb::Kill9() {

@@ -101,6 +101,17 @@ TEST_F(UploadFaultTest, MariadbKilledDuringQueriesAnswers503ThenRecovers) {
   std::vector<std::string> bad;  // answers that are neither 200 nor a clean 5xx error
   int unavailable = 0;
   std::vector<std::thread> clients;
+  // Stops and joins the clients on every way out (an ASSERT returns early).
+  struct JoinAll {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      stop = true;
+      for (auto& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join_all{stop, clients};
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, c] {
       for (size_t i = c; !stop; ++i) {
@@ -132,6 +143,7 @@ TEST_F(UploadFaultTest, MariadbKilledDuringQueriesAnswers503ThenRecovers) {
   for (int i = 0; i < 600 && ok == ok_after_restart; ++i) std::this_thread::sleep_for(milliseconds(100));
   stop = true;
   for (auto& t : clients) t.join();
+  clients.clear();
   std::cout << "[faults] queries: " << ok_before << " ok before the kill, " << unavailable << " clean 5xx, "
             << ok - ok_before << " ok after\n";
   EXPECT_GT(unavailable, 0);
