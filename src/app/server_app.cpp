@@ -48,6 +48,7 @@ class ServerApp {
   void CloseEverything();
   void SetUpS3();
   void SetUpMetrics();
+  void CollectMetrics(metrics::Registry& registry);
   void SetUpUploads();
   void InitCatalog();
   void MaybeFinishShutdown();
@@ -65,6 +66,7 @@ class ServerApp {
   bool catalog_ready_ = false;
   glue::UvHandle<uv_timer_t> catalog_retry_;
   std::unique_ptr<ingest::MemoryBudget> budget_;
+  ingest::IngestCounters ingest_counters_;
   std::unique_ptr<ingest::IngestRegistry> registry_;
   std::unique_ptr<ingest::Leftovers> leftovers_;      // cleanup steps retried once a service is back
   std::unique_ptr<ingest::MultipartSweep> sweep_;     // start-up: multipart uploads a crash left open
@@ -232,6 +234,7 @@ void ServerApp::SetUpUploads() {
   context.config = &config_;
   leftovers_ = std::make_unique<ingest::Leftovers>(&loop_, db_.get(), catalog_.get(), s3_.get());
   context.leftovers = leftovers_.get();
+  context.counters = &ingest_counters_;
   registry_ = std::make_unique<ingest::IngestRegistry>(context);
   upload_api_.loop = &loop_;
   upload_api_.registry = registry_.get();
@@ -342,43 +345,90 @@ void ServerApp::SetUpMetrics() {
                           {{"route", route}}, metrics::LatencyBuckets())
         .Observe(r.seconds);
   });
-  metrics_.AddCollector([this](metrics::Registry& registry) {
-    if (server_) {
-      registry.GetGauge("sluice_http_connections_open", "Client connections open now.")
-          .Set(static_cast<double>(server_->connection_count()));
-      registry.GetGauge("sluice_http_connections_accepted", "Client connections accepted since start.")
-          .Set(static_cast<double>(server_->connections_accepted()));
+  metrics_.AddCollector([this](metrics::Registry& registry) { CollectMetrics(registry); });
+}
+
+void ServerApp::CollectMetrics(metrics::Registry& registry) {
+  // Counts kept by their owners on the loop thread (the worker queue's are
+  // atomics), copied here at scrape time: no work on any hot path.
+  auto count = [&registry](std::string_view name, std::string_view help, const metrics::Labels& labels,
+                           uint64_t value) { registry.GetCounter(name, help, labels).Set(static_cast<double>(value)); };
+  auto gauge = [&registry](std::string_view name, std::string_view help, const metrics::Labels& labels,
+                           double value) { registry.GetGauge(name, help, labels).Set(value); };
+  if (server_) {
+    gauge("sluice_http_connections_open", "Client connections open now.", {},
+          static_cast<double>(server_->connection_count()));
+    count("sluice_http_connections_accepted_total", "Client connections accepted since start.", {},
+          server_->connections_accepted());
+  }
+  auto pool = db_->stats();
+  for (auto [state, value] : {std::pair{"in_use", pool.in_use}, std::pair{"idle", pool.idle},
+                              std::pair{"connecting", pool.connecting}}) {
+    gauge("sluice_db_pool_connections", "MariaDB pool connections by state.", {{"state", state}},
+          static_cast<double>(value));
+  }
+  gauge("sluice_db_pool_connections_max", "[mariadb] pool_size.", {}, static_cast<double>(db_->capacity()));
+  gauge("sluice_db_pool_waiting", "Callers waiting for a pooled MariaDB connection now.", {},
+        static_cast<double>(pool.waiting));
+  const db::PoolCounters& db = db_->counters();
+  count("sluice_db_connects_total", "MariaDB connections opened (the first pool_size, then reconnects).", {},
+        db.connects);
+  count("sluice_db_connections_dropped_total",
+        "Broken MariaDB connections dropped by the pool (lost, killed, closed by the server); "
+        "the next use reconnects.",
+        {}, db.dropped);
+  const char* db_errors_help =
+      "MariaDB errors: failed connects, statements that failed, statements that lost the connection.";
+  count("sluice_db_errors_total", db_errors_help, {{"kind", "connect"}}, db.connect_errors);
+  count("sluice_db_errors_total", db_errors_help, {{"kind", "statement"}}, db.errors.statement);
+  count("sluice_db_errors_total", db_errors_help, {{"kind", "connection_lost"}}, db.errors.connection);
+  if (s3_) {  // every operation, from zero, so rate() works from the first scrape
+    const s3::S3Stats& stats = s3_->stats();
+    for (std::size_t i = 0; i < stats.size(); ++i) {
+      metrics::Labels op{{"operation", std::string(s3::S3OpName(static_cast<s3::S3Op>(i)))}};
+      count("sluice_s3_requests_total", "S3 operations finished, each once after its retries.", op,
+            stats[i].requests);
+      count("sluice_s3_retries_total", "S3 attempts that failed and were sent again.", op, stats[i].retries);
+      count("sluice_s3_errors_total", "S3 operations that ended without a success, after their retries.", op,
+            stats[i].errors);
     }
-    auto pool = db_->stats();
-    for (auto [state, value] : {std::pair{"in_use", pool.in_use}, std::pair{"idle", pool.idle},
-                                std::pair{"connecting", pool.connecting}, std::pair{"waiting", pool.waiting}}) {
-      registry.GetGauge("sluice_db_pool_connections", "MariaDB pool connections (waiting: callers queued).",
-                        {{"state", state}})
-          .Set(static_cast<double>(value));
-    }
-    if (registry_) {
-      registry.GetGauge("sluice_uploads_running", "Uploads in progress now.")
-          .Set(static_cast<double>(registry_->running()));
-    }
-    if (budget_) {
-      registry.GetGauge("sluice_memory_budget_bytes", "[server] memory_budget.").Set(static_cast<double>(budget_->limit()));
-      registry.GetGauge("sluice_memory_budget_used_bytes", "Bytes of the memory budget held by uploads now.")
-          .Set(static_cast<double>(budget_->used()));
-    }
-    size_t rss = 0;
-    if (uv_resident_set_memory(&rss) == 0) {
-      registry.GetGauge("process_resident_memory_bytes", "Resident memory size in bytes.")
-          .Set(static_cast<double>(rss));
-    }
-    uv_rusage_t usage{};
-    if (uv_getrusage(&usage) == 0) {
-      double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-      registry.GetGauge("process_cpu_seconds_total", "User and system CPU time spent, in seconds.").Set(cpu);
-    }
-    registry.GetGauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds.")
-        .Set(static_cast<double>(start_time_));
-  });
+  }
+  if (registry_) {
+    gauge("sluice_uploads_running", "Uploads in progress now.", {}, static_cast<double>(registry_->running()));
+  }
+  const char* uploads_help = "Uploads finished, by final state (done, failed, cancelled).";
+  count("sluice_uploads_total", uploads_help, {{"state", "done"}}, ingest_counters_.done);
+  count("sluice_uploads_total", uploads_help, {{"state", "failed"}}, ingest_counters_.failed);
+  count("sluice_uploads_total", uploads_help, {{"state", "cancelled"}}, ingest_counters_.cancelled);
+  count("sluice_ingest_received_bytes_total", "Upload body bytes received (as sent: compressed when gzip).", {},
+        ingest_counters_.bytes_received);
+  const char* rows_help = "Rows of finished uploads: loaded into tables, or rejected as bad rows.";
+  count("sluice_ingest_rows_total", rows_help, {{"result", "loaded"}}, ingest_counters_.rows_loaded);
+  count("sluice_ingest_rows_total", rows_help, {{"result", "rejected"}}, ingest_counters_.rows_rejected);
+  auto work = loop::WorkQueueStats();
+  gauge("sluice_worker_queue_depth", "Work items queued for the worker pool, not started yet.", {},
+        static_cast<double>(work.queued));
+  gauge("sluice_worker_items_running", "Work items running on the worker pool now.", {},
+        static_cast<double>(work.running));
+  count("sluice_worker_items_total", "Work items finished by the worker pool (parse, hash, inflate, encode).", {},
+        work.finished);
+  if (budget_) {
+    gauge("sluice_memory_budget_bytes", "[server] memory_budget.", {}, static_cast<double>(budget_->limit()));
+    gauge("sluice_memory_budget_used_bytes", "Bytes of the memory budget held by uploads now.", {},
+          static_cast<double>(budget_->used()));
+  }
+  size_t rss = 0;
+  if (uv_resident_set_memory(&rss) == 0) {
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.", {}, static_cast<double>(rss));
+  }
+  uv_rusage_t usage{};
+  if (uv_getrusage(&usage) == 0) {
+    double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                 static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    registry.GetCounter("process_cpu_seconds_total", "User and system CPU time spent, in seconds.").Set(cpu);
+  }
+  gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds.", {},
+        static_cast<double>(start_time_));
 }
 
 void ServerApp::SetUpS3() {

@@ -38,6 +38,7 @@ struct ServerConfig {
   uint64_t max_upload_bytes = 0;            ///< 0 = no limit
   int max_concurrent_uploads = 16;
   int max_page_rows = 10000;
+  uint64_t max_field_bytes = 16ull << 20;   ///< a longer CSV field / JSON value makes its row bad
   uint64_t max_body_bytes = 1ull << 20;     ///< body limit of non-upload requests
   uint32_t max_header_bytes = 16384;        ///< request line + headers (431 past it)
   uint32_t max_headers = 100;               ///< header count (431 past it)

@@ -295,6 +295,8 @@ std::vector<Option> BuildTable() {
       Int(&C::server, &Srv::max_concurrent_uploads, 1, 10000));
   add("server", "max_page_rows", "10000", "largest limit a /rows or /aggregate request may ask for",
       Int(&C::server, &Srv::max_page_rows, 1, 1000000));
+  add("server", "max_field_bytes", "16M", "longest CSV field or JSON value; a row with a longer one is a bad row",
+      Size(&C::server, &Srv::max_field_bytes, 1 * kKiB, 64 * kMiB));
   add("server", "max_body_bytes", "1M", "body limit of requests other than uploads (413 past it)",
       Size(&C::server, &Srv::max_body_bytes, 1 * kKiB, 1 * kGiB));
   add("server", "max_header_bytes", "16K", "request line + headers (431 past it)",

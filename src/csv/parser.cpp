@@ -194,7 +194,7 @@ Verdict Judge(const RecordInfo& info, std::span<const std::string_view> fields, 
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].size() > max_field_bytes) {
       return {true, BadRowKind::kFieldTooLong,
-              fmt::format("field {} is {} bytes, over the limit of {}", i + 1, fields[i].size(),
+              fmt::format("field {} is {} bytes, over max_field_bytes ({})", i + 1, fields[i].size(),
                           max_field_bytes)};
     }
   }

@@ -138,6 +138,7 @@ void DbPool::Return(std::unique_ptr<glue::MysqlConnection> connection) {
   --in_use_;
   if (connection->busy() || connection->broken() || !connection->open()) {
     // Broken, or given back mid-operation: never lend it again.
+    ++counters_.dropped;
     Bury(std::move(connection));
   } else if (shutting_down_) {
     CloseConnection(std::move(connection));
@@ -150,6 +151,7 @@ void DbPool::Return(std::unique_ptr<glue::MysqlConnection> connection) {
 void DbPool::StartConnect() {
   auto connection = std::make_unique<glue::MysqlConnection>(loop_);
   auto* raw = connection.get();
+  raw->CountErrorsInto(&counters_.errors);
   connecting_.push_back(std::move(connection));
   raw->Connect(params_, [this, raw](core::Status status) { OnConnected(raw, std::move(status)); });
 }
@@ -159,6 +161,7 @@ void DbPool::OnConnected(glue::MysqlConnection* raw, core::Status status) {
   if (!status.ok()) {
     std::string where = params_.socket.empty() ? fmt::format("{}:{}", params_.host, params_.port) : params_.socket;
     log_->warn("db pool: connect to {} as {} failed: {}", where, params_.user, status.message());
+    ++counters_.connect_errors;
     Bury(std::move(connection));
     if (!shutting_down_) {
       bool none_alive = in_use_ == 0 && idle_.empty() && connecting_.empty();
@@ -167,6 +170,7 @@ void DbPool::OnConnected(glue::MysqlConnection* raw, core::Status status) {
     Schedule();  // the remaining waiters may need another connect attempt
     return;
   }
+  ++counters_.connects;
   if (shutting_down_) {
     CloseConnection(std::move(connection));
     return;
@@ -226,6 +230,7 @@ void DbPool::Dispatch() {
     idle_.pop_front();
     if (!connection->CheckIdle()) {
       log_->info("db pool: dropping an idle connection the server closed");
+      ++counters_.dropped;
       Bury(std::move(connection));
       continue;
     }

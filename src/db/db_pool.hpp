@@ -82,6 +82,16 @@ struct PoolStats {
   size_t waiting = 0;     ///< Acquire calls not yet served
 };
 
+/// Counts since the pool was made, for metrics. MariaDB errors are never
+/// retried by the pool; a broken connection is dropped and the next Acquire
+/// opens a fresh one (a reconnect).
+struct PoolCounters {
+  uint64_t connects = 0;             ///< connections opened
+  uint64_t connect_errors = 0;       ///< connect attempts that failed
+  uint64_t dropped = 0;              ///< broken connections thrown away (lost, killed, closed by the server)
+  glue::StatementErrorCounts errors;  ///< failed statements on pooled connections
+};
+
 /// The pool of MariaDB connections. See "Rules" above.
 class DbPool {
  public:
@@ -116,6 +126,8 @@ class DbPool {
 
   /// The current counts.
   PoolStats stats() const noexcept;
+  /// Connects, connect errors, dropped connections and failed statements so far.
+  const PoolCounters& counters() const noexcept { return counters_; }
   /// The most connections it opens at once ([mariadb] pool_size).
   size_t capacity() const noexcept { return capacity_; }
   /// The loop it runs on.
@@ -145,6 +157,7 @@ class DbPool {
   config::MariadbConfig config_;
   glue::MysqlConnection::ConnectParams params_;
   size_t capacity_;
+  PoolCounters counters_;  ///< before the connections: they count into it until destroyed
 
   std::deque<std::unique_ptr<glue::MysqlConnection>> idle_;
   std::vector<std::unique_ptr<glue::MysqlConnection>> connecting_;

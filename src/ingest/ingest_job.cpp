@@ -106,6 +106,7 @@ core::Status UploadJob::Begin() {
   po.types.overrides = options_.type_overrides;
   po.gzip = options_.gzip;
   po.abort_on_bad_row = options_.on_error == "abort";
+  if (ctx_.config != nullptr) po.max_field_bytes = static_cast<std::size_t>(ctx_.config->server.max_field_bytes);
   po.block_bytes = kBlockBytes;
   po.parse_slots = WorkerThreads();
   po.jsonl = options_.format == "jsonl";
@@ -175,6 +176,7 @@ core::Status UploadJob::Begin() {
 bool UploadJob::Write(std::string_view bytes) {
   if (input_ended_ || failing_ || finished_) return false;
   record_.bytes_received += bytes.size();
+  if (ctx_.counters != nullptr) ctx_.counters->bytes_received += bytes.size();
   progress_dirty_ = true;
   if (upload_) {
     upload_->Write(bytes);
@@ -506,6 +508,18 @@ void UploadJob::OnProgressTimer() {
   });
 }
 
+void UploadJob::CountEnd() {
+  IngestCounters* counters = ctx_.counters;
+  if (counters == nullptr) return;
+  counters->rows_loaded += record_.rows_loaded;
+  counters->rows_rejected += record_.rows_rejected;
+  switch (record_.state) {
+    case db::UploadState::kDone: ++counters->done; break;
+    case db::UploadState::kCancelled: ++counters->cancelled; break;
+    default: ++counters->failed; break;
+  }
+}
+
 void UploadJob::WriteFinalRecord() {
   if (finished_ || final_sent_) return;
   finishing_record_ = true;
@@ -522,6 +536,7 @@ void UploadJob::WriteFinalRecord() {
              db::UploadStateName(record_.state), record_.rows_loaded, record_.bytes_received,
              static_cast<double>(account_->peak()) / (1 << 20));
   record_.duration_ms = static_cast<uint64_t>(std::max<int64_t>(0, *record_.finished_at_ms - record_.created_at_ms));
+  CountEnd();
   auto finish = [w = weak()](core::Status status) {
     auto job = w.lock();
     if (!job || job->finished_) return;

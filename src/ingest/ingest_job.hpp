@@ -68,6 +68,16 @@ class MemoryBudget {
   std::vector<std::function<void()>> waiting_;
 };
 
+/// Totals over every job since the server started, for /metrics (loop thread).
+struct IngestCounters {
+  uint64_t bytes_received = 0;  ///< body bytes as they arrive (compressed when gzip), whatever the outcome
+  uint64_t rows_loaded = 0;     ///< rows published into tables (uploads that ended `done`)
+  uint64_t rows_rejected = 0;   ///< bad rows skipped by finished uploads
+  uint64_t done = 0;            ///< uploads that ended in each state
+  uint64_t failed = 0;
+  uint64_t cancelled = 0;
+};
+
 /// What a job needs from the server; everything outlives every job.
 struct IngestContext {
   uv_loop_t* loop = nullptr;
@@ -78,6 +88,7 @@ struct IngestContext {
   MemoryBudget* budget = nullptr;
   const config::Config* config = nullptr;
   Leftovers* leftovers = nullptr;  ///< cleanup steps that failed are retried here (null: only logged)
+  IngestCounters* counters = nullptr;  ///< null: not counted (sluice ingest)
 };
 
 /// The upload options of API.md ("Uploads": query string or form fields).

@@ -128,7 +128,7 @@ std::string ParseLine(std::string_view line, JsonBlock& out, std::unordered_map<
       }
     }
     if (text.size() > max_field_bytes) {
-      return fail(fmt::format("the value of '{}' is longer than {} bytes", key, max_field_bytes));
+      return fail(fmt::format("the value of '{}' is longer than max_field_bytes ({})", key, max_field_bytes));
     }
     auto [it, added] = key_index.try_emplace(std::string(key), static_cast<std::uint32_t>(out.keys.size()));
     if (added) out.keys.emplace_back(key);

@@ -219,7 +219,7 @@ void RunSerial(Step& step) {
   } else if (!step.failure && !s.header_done && !step.blocks.empty()) {
     const csv::Block& first = step.blocks.front();
     step.encoding = csv::DecideEncoding(s.options.encoding, first.data, s.splitter->had_bom());
-    auto row = csv::ParseFirstRow(first.data, s.dialect, step.encoding);
+    auto row = csv::ParseFirstRow(first.data, s.dialect, step.encoding, s.options.max_field_bytes);
     if (!row) {
       step.failure = PipelineFailure{"invalid_csv", fmt::format("the first row (line {}): {}", first.first_line,
                                                                 row.error().message())};
@@ -240,6 +240,7 @@ void RunSerial(Step& step) {
         po.encoding = step.encoding;
         po.expected_fields = step.columns.size();
         po.skip_header = s.dialect.header;
+        po.max_field_bytes = s.options.max_field_bytes;
         csv::ParsedBlock parsed = csv::ParseBlock(std::move(probe), po);
         step.shapes.assign(step.columns.size(), ColumnShape{});
         for (std::size_t r = 0; r < parsed.row_count(); ++r) {
@@ -393,6 +394,7 @@ void Pipeline::SetPlan(RowPlan plan) {
   context->parse.encoding = encoding_;
   context->parse.expected_fields = columns_.size();
   context->parse.max_bad_rows = csv::kDefaultMaxBadRows;
+  context->parse.max_field_bytes = options_.max_field_bytes;
   context->header = dialect_.header;
   context->row_offset = dialect_.header ? 0 : 1;
   plan.empty_is_null.resize(columns_.size(), 0);

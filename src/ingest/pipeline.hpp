@@ -93,6 +93,7 @@ struct PipelineOptions {
   std::size_t parse_slots = 2;                    ///< blocks parsed at once
   std::size_t sniff_bytes = std::size_t{64} << 10;  ///< the delimiter is sniffed on this much
   bool jsonl = false;                             ///< JSON Lines (jsonl.hpp) instead of CSV/TSV
+  std::size_t max_field_bytes = csv::kDefaultMaxFieldBytes;  ///< longer fields make their row bad
 };
 
 /// How rows are stored, decided by the job once the header is known.

@@ -137,8 +137,8 @@ void Pipeline::PumpJson() {
     ++parsing_;
     loop::SubmitWork(
         loop_,
-        [task] {
-          task->parsed = ParseJsonBlock(task->block);
+        [task, max_field_bytes = options_.max_field_bytes] {
+          task->parsed = ParseJsonBlock(task->block, csv::kDefaultMaxBadRows, max_field_bytes);
           task->block.data = std::string();
         },
         [self = shared_from_this(), task](int status) mutable { self->OnJsonParsed(std::move(task), status); });

@@ -114,6 +114,7 @@ class UploadJob final : public IngestJob {
   void RefreshCounters();
   void OnProgressTimer();
   void WriteFinalRecord();
+  void CountEnd();  ///< adds the finished upload to ctx_.counters
   // Publishing (job_publish.cpp).
   void StartDuplicateCheck();
   void StartPublish();

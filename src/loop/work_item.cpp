@@ -1,12 +1,19 @@
 // See work_item.hpp.
 #include "loop/work_item.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <string>
 #include <thread>
 
 namespace sluice::loop {
 namespace {
+
+// Counted when submitted (loop), started (worker) and done (loop). Started
+// items that never ran (cancelled, refused) are counted as started at Done().
+std::atomic<uint64_t> g_submitted{0};
+std::atomic<uint64_t> g_started{0};
+std::atomic<uint64_t> g_finished{0};
 
 class LambdaWork final : public WorkItem {
  public:
@@ -24,16 +31,34 @@ class LambdaWork final : public WorkItem {
 void WorkItem::Submit(uv_loop_t* loop, std::unique_ptr<WorkItem> item) {
   WorkItem* raw = item.release();  // owned by libuv until the after-work callback
   raw->req_.data = raw;
+  g_submitted.fetch_add(1, std::memory_order_relaxed);
   int rc = uv_queue_work(
-      loop, &raw->req_, [](uv_work_t* req) { static_cast<WorkItem*>(req->data)->Run(); },
+      loop, &raw->req_,
+      [](uv_work_t* req) {
+        g_started.fetch_add(1, std::memory_order_relaxed);
+        static_cast<WorkItem*>(req->data)->Run();
+      },
       [](uv_work_t* req, int status) {
+        if (status != 0) g_started.fetch_add(1, std::memory_order_relaxed);  // cancelled: never ran
         std::unique_ptr<WorkItem> owned(static_cast<WorkItem*>(req->data));
         owned->Done(status);
+        g_finished.fetch_add(1, std::memory_order_relaxed);
       });
   if (rc != 0) {
+    g_started.fetch_add(1, std::memory_order_relaxed);
     std::unique_ptr<WorkItem> owned(raw);
     owned->Done(rc);
+    g_finished.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+WorkQueueCounts WorkQueueStats() {
+  // Read finished, then started, then submitted: each is at least the one
+  // read before it, so the differences never go negative.
+  const uint64_t finished = g_finished.load(std::memory_order_relaxed);
+  const uint64_t started = g_started.load(std::memory_order_relaxed);
+  const uint64_t submitted = g_submitted.load(std::memory_order_relaxed);
+  return {submitted - started, started - finished, finished};
 }
 
 void SubmitWork(uv_loop_t* loop, std::function<void()> run, std::function<void(int status)> done) {

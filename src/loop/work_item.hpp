@@ -12,10 +12,14 @@
 //  - Submit() takes ownership; the item is destroyed right after Done().
 //  - The pool's size is UV_THREADPOOL_SIZE, set from [server] workers at
 //    start (SetWorkerThreads) before the first item is queued.
+//  - Every item is counted (process-wide, relaxed atomics: three increments
+//    per item, no lock): queued, started, finished — WorkQueueStats() gives
+//    the queue depth and the items running for /metrics.
 #pragma once
 
 #include <uv.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -39,6 +43,15 @@ class WorkItem {
 /// A WorkItem from two lambdas: `run` on a worker, `done(status)` on the loop.
 /// Captured state must be owned by the lambdas (moved in), per the rules above.
 void SubmitWork(uv_loop_t* loop, std::function<void()> run, std::function<void(int status)> done);
+
+/// Items of every loop in the process, counted since it started.
+struct WorkQueueCounts {
+  uint64_t queued = 0;    ///< submitted and not started yet (the queue depth)
+  uint64_t running = 0;   ///< running on a worker now
+  uint64_t finished = 0;  ///< Done() ran (also cancelled or refused ones)
+};
+/// A snapshot (the three numbers are read one after the other, not at once).
+WorkQueueCounts WorkQueueStats();
 
 /// Sets UV_THREADPOOL_SIZE (`threads` = 0 → one per core, at least 2) unless
 /// the environment already sets it. Call before the first Submit().

@@ -22,6 +22,9 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 class Counter {
  public:
   void Inc(double by = 1) { value_ += by; }
+  /// For a total kept by its owner (a pool, a client) and copied at scrape
+  /// time by a collector; the owner's count only grows.
+  void Set(double total) { value_ = total; }
   double value() const { return value_; }
 
  private:

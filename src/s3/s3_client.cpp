@@ -156,6 +156,14 @@ std::string S3Client::RelativeKey(std::string_view full_key) const {
   return std::string(full_key);
 }
 
+std::string_view S3OpName(S3Op op) {
+  static constexpr std::array<std::string_view, kS3OpCount> kNames = {
+      "HeadBucket", "PutObject", "GetObject", "DeleteObject", "HeadObject", "ListObjectsV2",
+      "ListMultipartUploads", "ListParts", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+      "AbortMultipartUpload"};
+  return kNames[static_cast<std::size_t>(op)];
+}
+
 // ---- the one way out: sign, send, retry ----
 
 struct S3Client::Call {
@@ -168,6 +176,7 @@ struct S3Client::Call {
   uint64_t max_response_bytes = 0;
   bool error_body_fails = false;
   int retries_done = 0;
+  S3Op op = S3Op::kHeadBucket;
   std::string what;
   RawCallback done;
   glue::UvHandle<uv_timer_t> timer;  ///< initialised only while waiting to retry
@@ -214,11 +223,12 @@ S3Client::~S3Client() {
   }
 }
 
-void S3Client::Send(std::string method, const S3Location& where, KeyValues headers,
+void S3Client::Send(S3Op op, std::string method, const S3Location& where, KeyValues headers,
                     glue::HttpBody body, std::string payload_sha256,
                     uint64_t max_response_bytes, bool error_body_fails, RawCallback done) {
   auto call = std::make_shared<Call>();
   call->owner = this;
+  call->op = op;
   call->what = What(method, where);
   call->method = std::move(method);
   call->where = where;
@@ -282,6 +292,7 @@ void S3Client::Finished(std::shared_ptr<Call> call, core::Result<HttpResponse> r
     jitter_state_ ^= jitter_state_ << 5;
     const int64_t delay = cap / 2 + static_cast<int64_t>(jitter_state_ % static_cast<uint32_t>(cap / 2 + 1));
     ++call->retries_done;
+    ++stats_[static_cast<std::size_t>(call->op)].retries;
     logger_->warn("{} failed ({}); retry {}/{} in {} ms", call->what,
                   result ? S3ErrorStatus(*result, call->what).message() : result.error().message(),
                   call->retries_done, retries_, delay);
@@ -293,6 +304,9 @@ void S3Client::Finished(std::shared_ptr<Call> call, core::Result<HttpResponse> r
       return;
     }
   }
+  S3OpStats& counts = stats_[static_cast<std::size_t>(call->op)];
+  ++counts.requests;
+  if (!result || !Is2xx(result->status) || (call->error_body_fails && ParseS3Error(result->body))) ++counts.errors;
   RawCallback done = std::move(call->done);
   done(std::move(result));
 }
@@ -312,7 +326,7 @@ void S3Client::OnRetryTimer(uv_timer_t* timer) {
 
 void S3Client::HeadBucket(StatusCallback done) {
   const S3Location where = urls_.Bucket();
-  Send("HEAD", where, {}, {}, "", 0, false,
+  Send(S3Op::kHeadBucket, "HEAD", where, {}, {}, "", 0, false,
        [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -326,7 +340,8 @@ void S3Client::PutObject(std::string_view key, glue::HttpBody body, PutOptions o
   KeyValues headers = std::move(options.extra_headers);
   if (!options.content_type.empty()) headers.emplace_back("content-type", options.content_type);
   if (!body) body = std::make_shared<const std::string>();
-  Send("PUT", where, std::move(headers), std::move(body), std::move(options.payload_sha256), 1 << 20, false,
+  Send(S3Op::kPutObject, "PUT", where, std::move(headers), std::move(body), std::move(options.payload_sha256),
+       1 << 20, false,
        [what = What("PUT", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -340,7 +355,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
   const S3Location where = urls_.Object(FullKey(key));
   KeyValues headers;
   if (!options.range.empty()) headers.emplace_back("range", options.range);
-  Send("GET", where, std::move(headers), {}, "", options_.max_get_bytes, false,
+  Send(S3Op::kGetObject, "GET", where, std::move(headers), {}, "", options_.max_get_bytes, false,
        [what = What("GET", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -356,7 +371,7 @@ void S3Client::GetObject(std::string_view key, GetOptions options, Callback<GetO
 
 void S3Client::DeleteObject(std::string_view key, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key));
-  Send("DELETE", where, {}, {}, "", 1 << 20, false,
+  Send(S3Op::kDeleteObject, "DELETE", where, {}, {}, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -368,7 +383,7 @@ void S3Client::CreateMultipartUpload(std::string_view key, PutOptions options, C
   const S3Location where = urls_.Object(FullKey(key), {{"uploads", ""}});
   KeyValues headers = std::move(options.extra_headers);
   if (!options.content_type.empty()) headers.emplace_back("content-type", options.content_type);
-  Send("POST", where, std::move(headers), {}, "", 1 << 20, false,
+  Send(S3Op::kCreateMultipartUpload, "POST", where, std::move(headers), {}, "", 1 << 20, false,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status) || ParseS3Error(r->body)) return done(S3ErrorStatus(*r, what));
@@ -387,7 +402,7 @@ void S3Client::UploadPart(std::string_view key, std::string_view upload_id, int 
   const S3Location where =
       urls_.Object(FullKey(key), {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}});
   if (!data) data = std::make_shared<const std::string>();
-  Send("PUT", where, {}, std::move(data), std::move(payload_sha256), 1 << 20, false,
+  Send(S3Op::kUploadPart, "PUT", where, {}, std::move(data), std::move(payload_sha256), 1 << 20, false,
        [what = What("PUT", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -405,7 +420,8 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
                                        Callback<CompleteMultipartResult> done) {
   const S3Location where = urls_.Object(FullKey(key), {{"uploadId", std::string(upload_id)}});
   auto body = std::make_shared<const std::string>(CompleteMultipartUploadXml(parts));
-  Send("POST", where, {{"content-type", "application/xml"}}, std::move(body), "", 1 << 20, true,
+  Send(S3Op::kCompleteMultipartUpload, "POST", where, {{"content-type", "application/xml"}}, std::move(body), "",
+       1 << 20, true,
        [what = What("POST", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          // A 200 may still carry an <Error>: the failure came after the headers.
@@ -423,7 +439,7 @@ void S3Client::CompleteMultipartUpload(std::string_view key, std::string_view up
 
 void S3Client::AbortMultipartUpload(std::string_view key, std::string_view upload_id, StatusCallback done) {
   const S3Location where = urls_.Object(FullKey(key), {{"uploadId", std::string(upload_id)}});
-  Send("DELETE", where, {}, {}, "", 1 << 20, false,
+  Send(S3Op::kAbortMultipartUpload, "DELETE", where, {}, {}, "", 1 << 20, false,
        [what = What("DELETE", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -433,7 +449,7 @@ void S3Client::AbortMultipartUpload(std::string_view key, std::string_view uploa
 
 void S3Client::HeadObject(std::string_view key, Callback<ObjectInfo> done) {
   const S3Location where = urls_.Object(FullKey(key));
-  Send("HEAD", where, {}, {}, "", 0, false,
+  Send(S3Op::kHeadObject, "HEAD", where, {}, {}, "", 0, false,
        [what = What("HEAD", where), done = std::move(done)](core::Result<HttpResponse> r) {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));
@@ -453,7 +469,7 @@ void S3Client::ListObjectsV2(std::string_view prefix, ListObjectsOptions options
   if (!options.delimiter.empty()) query.emplace_back("delimiter", options.delimiter);
   if (options.max_keys > 0) query.emplace_back("max-keys", std::to_string(options.max_keys));
   const S3Location where = urls_.Bucket(query);
-  Send("GET", where, {}, {}, "", kMaxListBytes, false,
+  Send(S3Op::kListObjectsV2, "GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
         done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
@@ -481,7 +497,7 @@ void S3Client::ListMultipartUploads(std::string_view prefix, ListUploadsOptions 
   if (!options.upload_id_marker.empty()) query.emplace_back("upload-id-marker", options.upload_id_marker);
   if (options.max_uploads > 0) query.emplace_back("max-uploads", std::to_string(options.max_uploads));
   const S3Location where = urls_.Bucket(query);
-  Send("GET", where, {}, {}, "", kMaxListBytes, false,
+  Send(S3Op::kListMultipartUploads, "GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), prefix = prefix_,
         done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
@@ -508,7 +524,7 @@ void S3Client::ListParts(std::string_view key, std::string_view upload_id, ListP
   }
   if (options.max_parts > 0) query.emplace_back("max-parts", std::to_string(options.max_parts));
   const S3Location where = urls_.Object(FullKey(key), query);
-  Send("GET", where, {}, {}, "", kMaxListBytes, false,
+  Send(S3Op::kListParts, "GET", where, {}, {}, "", kMaxListBytes, false,
        [what = What("GET", where), loop = http_.loop(), done = std::move(done)](core::Result<HttpResponse> r) mutable {
          if (!r) return done(r.error());
          if (!Is2xx(r->status)) return done(S3ErrorStatus(*r, what));

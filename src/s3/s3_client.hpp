@@ -19,7 +19,9 @@
 // only) is retried up to `retries` times (from the conf) with exponential
 // backoff and jitter, re-signed each time; the body is resent from the same
 // shared buffer. A waiting retry is a uv timer owned by the client: destroying
-// the client cancels it (its callback gets a cancelled status).
+// the client cancels it (its callback gets a cancelled status). Every retry
+// and every operation that ends without a success is counted per operation
+// (stats(), for /metrics).
 //
 // Multipart upload (Create / UploadPart / Complete / Abort) is here too, as
 // single requests; MultipartUpload (multipart_upload.hpp) drives them for a
@@ -27,7 +29,10 @@
 // an interrupted upload left behind; big pages are parsed on the worker pool.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -128,6 +133,34 @@ struct CompleteMultipartResult {
   std::string location;  ///< may be empty (s3rver)
 };
 
+/// The S3 API operations this client sends (the metrics' `operation` label).
+enum class S3Op {
+  kHeadBucket,
+  kPutObject,
+  kGetObject,
+  kDeleteObject,
+  kHeadObject,
+  kListObjectsV2,
+  kListMultipartUploads,
+  kListParts,
+  kCreateMultipartUpload,
+  kUploadPart,
+  kCompleteMultipartUpload,
+  kAbortMultipartUpload,
+};
+inline constexpr std::size_t kS3OpCount = 12;
+static_assert(static_cast<std::size_t>(S3Op::kAbortMultipartUpload) + 1 == kS3OpCount, "S3Op and kS3OpCount differ");
+/// The operation's name in the S3 API reference, e.g. "UploadPart".
+std::string_view S3OpName(S3Op op);
+
+/// Counts per operation since the client was made (loop thread; for /metrics).
+struct S3OpStats {
+  uint64_t requests = 0;  ///< operations finished (each once, after its retries)
+  uint64_t retries = 0;   ///< attempts that failed and were sent again
+  uint64_t errors = 0;    ///< operations that finished without a success (after retries)
+};
+using S3Stats = std::array<S3OpStats, kS3OpCount>;
+
 /// The S3 operations, signed and sent on the loop.
 class S3Client {
  public:
@@ -190,6 +223,8 @@ class S3Client {
   const UrlBuilder& urls() const noexcept { return urls_; }
   /// The loop the requests run on (for work that goes with them, e.g. hashing).
   uv_loop_t* loop() const noexcept { return http_.loop(); }
+  /// Requests, retries and errors per operation (index: S3Op).
+  const S3Stats& stats() const noexcept { return stats_; }
   /// True when the endpoint is https (UNSIGNED-PAYLOAD is allowed only then).
   bool https() const noexcept { return urls_.endpoint().scheme == "https"; }
 
@@ -202,7 +237,7 @@ class S3Client {
 
   /// Signs and sends (with retries); `done` gets the final raw response for
   /// any HTTP status. `error_body_fails`: a 2xx with an <Error> is retryable.
-  void Send(std::string method, const S3Location& where, KeyValues headers, glue::HttpBody body,
+  void Send(S3Op op, std::string method, const S3Location& where, KeyValues headers, glue::HttpBody body,
             std::string payload_sha256, uint64_t max_response_bytes, bool error_body_fails, RawCallback done);
   void Attempt(std::shared_ptr<Call> call);
   void Finished(std::shared_ptr<Call> call, core::Result<glue::HttpResponse> result);
@@ -219,6 +254,7 @@ class S3Client {
   std::shared_ptr<S3Client*> alive_;  ///< completions hold a weak_ptr to this
   std::unordered_map<Call*, std::shared_ptr<Call>> waiting_;  ///< retries waiting on their timer
   uint32_t jitter_state_;
+  S3Stats stats_{};
 };
 
 /// True when `result` is worth another attempt: a transport failure that may

@@ -444,6 +444,15 @@ bool MysqlConnection::FailQuery(core::Status status) {
   return false;
 }
 
+void MysqlConnection::CountError(const core::Status* error) noexcept {
+  if (error == nullptr || error_counts_ == nullptr) return;
+  if (broken_ || IsConnectionLost(*error)) {
+    ++error_counts_->connection;
+  } else {
+    ++error_counts_->statement;
+  }
+}
+
 void MysqlConnection::FinishQuery(core::Result<QueryResult> result) {
   if (state_ == State::kQuery || state_ == State::kStoreResult || state_ == State::kNextResult ||
       state_ == State::kStreamQuery || state_ == State::kStreamFetch) {
@@ -454,6 +463,7 @@ void MysqlConnection::FinishQuery(core::Result<QueryResult> result) {
     FinishStream(result ? core::Status::Ok() : result.error());
     return;
   }
+  CountError(result ? nullptr : &result.error());
   auto callback = std::move(query_cb_);
   query_cb_ = nullptr;
   result_ = QueryResult{};
@@ -633,6 +643,7 @@ void MysqlConnection::TearDownStream() {
 }
 
 void MysqlConnection::FinishStream(core::Status status) {
+  CountError(status.ok() ? nullptr : &status);
   stream_res_.reset();  // read to its end or failed: no I/O (see OnStreamRow)
   streaming_ = false;
   stream_paused_ = false;

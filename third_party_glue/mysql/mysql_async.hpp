@@ -51,6 +51,8 @@
 //    called, and the connection is broken() — a pool then drops it. Freeing
 //    a half-read streaming result any other way would read the rest with
 //    blocking I/O.
+//  - Failed statements can be counted (CountErrorsInto, for a pool's
+//    metrics): plain counters, loop thread, the owner keeps them alive.
 //  - A per-statement time limit is MariaDB's own: `SET STATEMENT
 //    max_statement_time=N FOR <statement>` (WithStatementTimeLimit);
 //    IsStatementTimeout() recognises the error it ends with (1969).
@@ -134,6 +136,12 @@ bool IsStatementTimeout(const core::Status& status);
 /// lost, connection killed, server shutting down) rather than the statement
 /// failing; a pool must drop such a connection.
 bool IsConnectionLost(const core::Status& status);
+
+/// Failed statements (Query, LoadDataLocal, StreamQuery), for metrics.
+struct StatementErrorCounts {
+  uint64_t statement = 0;   ///< the statement failed; the connection is still usable
+  uint64_t connection = 0;  ///< the connection was lost (or broke) under the statement
+};
 
 /// One non-blocking MariaDB connection bound to a loop. See "Rules" above.
 class MysqlConnection {
@@ -225,6 +233,9 @@ class MysqlConnection {
   unsigned long thread_id() const noexcept;
   /// The server version string; empty when not open.
   std::string server_version() const;
+  /// Adds each failed statement from now on to `counts` (null: stop); it
+  /// must outlive the connection or be reset first.
+  void CountErrorsInto(StatementErrorCounts* counts) noexcept { error_counts_ = counts; }
   /// The raw handle, for glue that plugs more of the C API in (a LOCAL INFILE
   /// handler). Only between operations; never call a blocking function on it.
   MYSQL* native_handle() const noexcept { return mysql_.get(); }
@@ -274,6 +285,7 @@ class MysqlConnection {
   bool AfterResult();
   bool FailQuery(core::Status status);
   void FinishQuery(core::Result<QueryResult> result);
+  void CountError(const core::Status* error) noexcept;
 
   // Stream steps.
   bool StartStreamResult();
@@ -316,6 +328,7 @@ class MysqlConnection {
   bool suspended_ = false;   ///< the last call returned a wait: the next is `_cont`
   int wait_ = 0;             ///< what the suspended call waits for (MYSQL_WAIT_*)
   bool broken_ = false;
+  StatementErrorCounts* error_counts_ = nullptr;  ///< see CountErrorsInto
   bool starting_ = false;    ///< inside Connect/Query/Close: completions are deferred
   int callback_depth_ = 0;   ///< user callbacks on the stack (destruction check)
 

@@ -2,7 +2,8 @@
 // Ping, Shutdown with waiters and a lease out, a closed port failing every
 // waiter fast, a connection KILLed mid-query and one killed while idle being
 // replaced, and a throw-away mariadbd (started by the test) SIGKILLed
-// mid-query, refused while down, and reconnected after it comes back.
+// mid-query, refused while down, and reconnected after it comes back. The
+// pool's counters (connects, connect errors, drops, failed statements) follow.
 #include <errmsg.h>
 #include <gtest/gtest.h>
 
@@ -183,6 +184,8 @@ TEST_F(DbPoolTest, ClosedPortFailsEveryWaiterFast) {
 
   core::Status ping = PingSync(pool);  // tries again, fails again
   EXPECT_FALSE(ping.ok());
+  EXPECT_GE(pool.counters().connect_errors, 2u);  // the metrics' sluice_db_errors_total{kind="connect"}
+  EXPECT_EQ(pool.counters().connects, 0u);
   ShutdownSync(pool);
 }
 
@@ -213,6 +216,15 @@ TEST_F(DbPoolTest, ConnectionKilledMidQueryIsReplaced) {
     EXPECT_NE(now, "");
   }
   EXPECT_LE(pool.stats().idle, 2u);
+  // Counted for /metrics: the lost statement, the dropped connection, a
+  // statement error that leaves its connection usable.
+  EXPECT_EQ(pool.counters().errors.connection, 1u);
+  EXPECT_EQ(pool.counters().dropped, 1u);
+  EXPECT_EQ(pool.counters().errors.statement, 0u);
+  EXPECT_FALSE(QuerySync(pool, "SELEC 1"));
+  EXPECT_EQ(pool.counters().errors.statement, 1u);
+  EXPECT_EQ(pool.counters().dropped, 1u);
+  EXPECT_GE(pool.counters().connects, 2u);
   ShutdownSync(pool);
 }
 
@@ -243,6 +255,9 @@ TEST_F(DbPoolTest, IdleConnectionKilledByTheServerIsNotLent) {
   auto result = QuerySync(pool, "SELECT CONNECTION_ID()");
   ASSERT_TRUE(result) << result.error().message();
   EXPECT_NE(*result->rows.at(0).at(0), first);
+  EXPECT_EQ(pool.counters().dropped, 1u);
+  EXPECT_EQ(pool.counters().connects, 2u);
+  EXPECT_EQ(pool.counters().errors.connection + pool.counters().errors.statement, 0u);
   ShutdownSync(pool);
 }
 

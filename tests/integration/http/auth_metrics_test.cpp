@@ -6,13 +6,11 @@
 #include <signal.h>
 
 #include <ctime>
-#include <regex>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include "auth/authenticator.hpp"
 #include "support/http_client.hpp"
+#include "support/prometheus_text.hpp"
 #include "support/sluice_process.hpp"
 
 namespace sluice::testing {
@@ -149,36 +147,11 @@ TEST_F(AuthTest, SighupChangesATokenOnAnOpenConnection) {
   EXPECT_EQ(get("rotated-token-9"), 200);
 }
 
-/// A strict-enough check of the Prometheus text format 0.0.4.
+/// The strict Prometheus text check (support/prometheus_text.hpp).
 void ExpectValidExposition(const std::string& text) {
-  static const std::regex kSample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.]+([eE][-+]?[0-9]+)?|\+Inf|-Inf|NaN)$)");
-  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
-  static const std::regex kHelp(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*$)");
-  std::set<std::string> typed;
-  std::istringstream in(text);
-  std::string line;
-  int samples = 0;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, m, kType)) {
-      EXPECT_TRUE(typed.insert(m[1]).second) << "TYPE twice: " << line;
-    } else if (std::regex_match(line, m, kHelp)) {
-    } else if (std::regex_match(line, m, kSample)) {
-      std::string name = m[1];
-      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-        std::string s(suffix);
-        if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0 &&
-            typed.count(name.substr(0, name.size() - s.size())) != 0) {
-          name = name.substr(0, name.size() - s.size());
-        }
-      }
-      EXPECT_TRUE(typed.count(name) != 0) << "sample before its TYPE: " << line;
-      ++samples;
-    } else {
-      ADD_FAILURE() << "not a valid exposition line: [" << line << "]";
-    }
-  }
-  EXPECT_GT(samples, 0);
+  PromExposition parsed = ParsePrometheusText(text);
+  for (const auto& error : parsed.errors) ADD_FAILURE() << "/metrics: " << error;
+  EXPECT_GT(parsed.samples.size(), 0u);
 }
 
 double SampleValue(const std::string& text, const std::string& series) {

@@ -44,6 +44,7 @@ TEST(ConfigLoad, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.server.max_upload_bytes, 0u);
   EXPECT_EQ(c.server.max_concurrent_uploads, 16);
   EXPECT_EQ(c.server.max_page_rows, 10000);
+  EXPECT_EQ(c.server.max_field_bytes, 16u << 20);
   EXPECT_EQ(c.server.max_body_bytes, 1ull << 20);
   EXPECT_EQ(c.server.max_header_bytes, 16384u);
   EXPECT_EQ(c.server.max_headers, 100u);
@@ -79,6 +80,7 @@ memory_budget = 1G
 max_upload_bytes = 10G
 max_concurrent_uploads = 2
 max_page_rows = 500
+max_field_bytes = 2K
 max_body_bytes = 64K
 max_header_bytes = 32K
 max_headers = 50
@@ -125,6 +127,7 @@ format = json
   EXPECT_EQ(c.server.max_upload_bytes, 10ull << 30);
   EXPECT_EQ(c.server.max_concurrent_uploads, 2);
   EXPECT_EQ(c.server.max_page_rows, 500);
+  EXPECT_EQ(c.server.max_field_bytes, 2048u);
   EXPECT_EQ(c.server.max_body_bytes, 64u * 1024);
   EXPECT_EQ(c.server.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.server.max_headers, 50u);
@@ -178,7 +181,7 @@ TEST(ConfigTable, KeysSectionsAndSecrets) {
     EXPECT_TRUE(keys.insert(std::string(info.section) + "." + std::string(info.key)).second) << info.key;
     if (info.secret) secrets.insert(std::string(info.section) + "." + std::string(info.key));
   }
-  EXPECT_EQ(keys.size(), 42u);
+  EXPECT_EQ(keys.size(), 43u);
   EXPECT_EQ(secrets, (std::set<std::string>{"mariadb.password", "s3.access_key", "s3.secret_key", "s3.session_token",
                                             "auth.tokens", "auth.jwt_secret"}));
   EXPECT_TRUE(IsKnownSection("s3"));
@@ -438,7 +441,7 @@ TEST(ConfigDescribe, DefaultsGolden) {
   EXPECT_EQ(Describe(Config{}),
             "[server] listen = 127.0.0.1:8080\n[server] workers = 0\n[server] memory_budget = 256M\n"
             "[server] max_upload_bytes = 0\n[server] max_concurrent_uploads = 16\n[server] max_page_rows = 10000\n"
-            "[server] max_body_bytes = 1M\n[server] max_header_bytes = 16K\n[server] max_headers = 100\n"
+            "[server] max_field_bytes = 16M\n[server] max_body_bytes = 1M\n[server] max_header_bytes = 16K\n[server] max_headers = 100\n"
             "[server] max_url_bytes = 8K\n[server] max_connections = 1024\n[server] header_timeout = 10s\n"
             "[server] idle_timeout = 1m\n[server] shutdown_grace = 30s\n[server] test_routes = false\n"
             "[server] tls_listen =\n[server] tls_cert =\n[server] tls_key =\n"

@@ -137,7 +137,7 @@ TEST(Parser, FieldLimit) {
   ASSERT_EQ(pb.bad_rows().size(), 1u);
   EXPECT_EQ(pb.bad_rows()[0].line, 3u);
   EXPECT_EQ(pb.bad_rows()[0].kind, BadRowKind::kFieldTooLong);
-  EXPECT_EQ(pb.bad_rows()[0].reason, "field 1 is 6 bytes, over the limit of 5");
+  EXPECT_EQ(pb.bad_rows()[0].reason, "field 1 is 6 bytes, over max_field_bytes (5)");
 }
 
 TEST(Parser, BadRowsAreCountedPastTheKeptOnes) {

@@ -40,5 +40,41 @@ TEST(WorkItem, RunsOnWorkersAndCompletesOnTheLoop) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+TEST(WorkItem, QueueDepthAndRunningAreCounted) {
+  uv_loop_t loop;
+  ASSERT_EQ(uv_loop_init(&loop), 0);
+  const WorkQueueCounts start = WorkQueueStats();
+  EXPECT_EQ(start.queued, 0u);
+  EXPECT_EQ(start.running, 0u);
+  // More blocked items than workers: some run (and wait), the rest queue.
+  constexpr int kItems = 300;
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  int done = 0;
+  for (int i = 0; i < kItems; ++i) {
+    SubmitWork(
+        &loop,
+        [&release, &started] {
+          ++started;
+          while (!release.load()) std::this_thread::yield();
+        },
+        [&done](int) { ++done; });
+  }
+  while (started.load() == 0) std::this_thread::yield();
+  const WorkQueueCounts busy = WorkQueueStats();
+  EXPECT_EQ(busy.queued + busy.running, static_cast<uint64_t>(kItems));
+  EXPECT_GE(busy.running, 1u);
+  EXPECT_GE(busy.queued, 1u);  // the pool has far fewer than 300 threads
+  EXPECT_EQ(busy.finished, start.finished);
+  release = true;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  const WorkQueueCounts end = WorkQueueStats();
+  EXPECT_EQ(done, kItems);
+  EXPECT_EQ(end.queued, 0u);
+  EXPECT_EQ(end.running, 0u);
+  EXPECT_EQ(end.finished, start.finished + kItems);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 }  // namespace
 }  // namespace sluice::loop

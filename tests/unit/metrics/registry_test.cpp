@@ -53,6 +53,17 @@ TEST(Registry, CollectorsRunAtRenderTime) {
   EXPECT_NE(registry.Render().find("scrapes 2\n"), std::string::npos);
 }
 
+TEST(Registry, CollectorsCopyTotalsIntoCounters) {
+  Registry registry;
+  uint64_t owned_total = 0;  // a count kept by its owner, e.g. the S3 client
+  registry.AddCollector([&](Registry& r) {
+    r.GetCounter("owned_total", "Owned.", {{"op", "Put"}}).Set(static_cast<double>(owned_total));
+  });
+  EXPECT_NE(registry.Render().find("# TYPE owned_total counter\nowned_total{op=\"Put\"} 0\n"), std::string::npos);
+  owned_total = 7;
+  EXPECT_NE(registry.Render().find("owned_total{op=\"Put\"} 7\n"), std::string::npos);
+}
+
 TEST(Registry, SeriesReferencesStayValid) {
   Registry registry;
   Counter& first = registry.GetCounter("c", "C.", {{"k", "0"}});
