@@ -64,13 +64,23 @@ struct Leftovers::State : std::enable_shared_from_this<Leftovers::State> {
     }
   }
 
+  /// A table or S3 step of upload `upload_id` is pending (staging table
+  /// names hold the id in lower case, S3 keys as it is).
   bool UploadHasOtherSteps(const std::string& upload_id) const {
+    std::string id = Lower(upload_id);
     for (const auto& step : steps) {
-      if (step.kind != StepKind::kStoreRecord && !step.done && step.name.find(upload_id) != std::string::npos) {
+      if (step.kind != StepKind::kStoreRecord && !step.done && Lower(step.name).find(id) != std::string::npos) {
         return true;
       }
     }
     return false;
+  }
+
+  static std::string Lower(std::string text) {
+    for (char& c : text) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return text;
   }
 
   void RetryAll() {
