@@ -126,10 +126,15 @@ int ServerApp::Run() {
     }
   }
   if (!status.ok()) {
+    // E.g. the port is taken: exit 1 at once. Everything already started
+    // (the catalog's first query and its 2 s retry timer, the S3 client)
+    // is closed the way a stop closes it, or the loop would never end.
     log_->error("{}", status.message());
-    server_.reset();
-    db_->Shutdown([] {});
+    stopping_ = true;
+    closed_ = true;
+    CloseEverything();
     uv_run(&loop_, UV_RUN_DEFAULT);
+    catalog_.reset();
     db_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);

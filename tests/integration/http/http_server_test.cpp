@@ -40,6 +40,19 @@ class HttpServerTest : public ::testing::Test {
   SluiceProcess server_;
 };
 
+TEST_F(HttpServerTest, PortAlreadyTakenExitsAtOnceAndSaysWhy) {
+  StartServer();
+  // A second server on the same port must not linger (its catalog retry timer
+  // once kept the loop alive forever after the failed bind).
+  SluiceProcess second;
+  second.WriteConf("listen = 127.0.0.1:" + std::to_string(server_.port()) + "\n");
+  std::string error;
+  ASSERT_FALSE(second.Start(&error, seconds(10)));
+  // "exited", not "not ready in time": the process is gone.
+  EXPECT_NE(error.find("exited before READY=1"), std::string::npos) << error;
+  EXPECT_NE(second.Log().find("address already in use"), std::string::npos) << second.Log();
+}
+
 TEST_F(HttpServerTest, HealthzAnswersInTheApiShape) {
   StartServer();
   auto result = Fetch(server_.Url("/healthz"));
