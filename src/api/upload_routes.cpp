@@ -8,6 +8,8 @@
 #include <charconv>
 
 #include "api/upload_create.hpp"
+#include "api/upload_delete.hpp"
+#include "auth/role.hpp"
 #include "core/json_writer.hpp"
 #include "http/simple_handler.hpp"
 #include "uv/uv_handle.hpp"
@@ -217,11 +219,21 @@ void CancelUpload(const UploadApi& api, http::Exchange& exchange) {
                      {{"Location", "/v1/uploads/" + id}});
     return;
   }
-  WithRecord(api, exchange, [](http::Exchange& e, const db::UploadRecord& record) {
-    e.RespondError(409, "upload_finished",
-                   fmt::format("upload {} is {}: only a running upload can be cancelled (DELETE /v1/tables/{} drops "
-                               "its table)",
-                               record.id, db::UploadStateName(record.state), record.table));
+  WithRecord(api, exchange, [&api](http::Exchange& e, const db::UploadRecord& record) {
+    if (record.state != db::UploadState::kDone) {
+      e.RespondError(409, "upload_finished",
+                     fmt::format("upload {} is {}: it left no table or object to delete", record.id,
+                                 db::UploadStateName(record.state)));
+      return;
+    }
+    if (e.request().caller_role < static_cast<int>(auth::Role::kAdmin)) {
+      e.RespondError(403, "forbidden",
+                     fmt::format("upload {} is done: deleting it drops table '{}' and its S3 object, which needs "
+                                 "the admin role",
+                                 record.id, record.table));
+      return;
+    }
+    DeleteFinishedUpload(api, e, record);
   });
 }
 

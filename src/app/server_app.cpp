@@ -244,6 +244,8 @@ void ServerApp::SetUpUploads() {
   upload_api_.loop = &loop_;
   upload_api_.registry = registry_.get();
   upload_api_.catalog = catalog_.get();
+  upload_api_.pool = db_.get();
+  upload_api_.s3 = s3_.get();
   upload_api_.ready = [this] { return catalog_ready_ && !stopping_; };
   catalog_retry_.Init(uv_timer_init, &loop_);
   catalog_retry_->data = this;

@@ -87,9 +87,12 @@ class UploadServerTest : public ::testing::Test {
 
   /// Starts `sluice serve` with `server_keys` in [server]; returns once the
   /// catalog accepts uploads.
-  void StartServer(const std::string& server_keys = "") {
+  /// `more_sections` (e.g. an [auth] section) is appended to the conf;
+  /// `ready_headers` go with the readiness probe (a token when auth is on).
+  void StartServer(const std::string& server_keys = "", const std::string& more_sections = "",
+                   const std::vector<std::string>& ready_headers = {}) {
     server_ = std::make_unique<SluiceProcess>();
-    server_->WriteConf(server_keys,
+    server_->WriteConf(server_keys, more_sections +
                        "[mariadb]\nhost = 127.0.0.1\nport = " + std::to_string(db_.port) + "\nuser = " + db_.user +
                            "\npassword = " + db_.password + "\ndatabase = " + db_.database + "\n[s3]\nendpoint = " +
                            s3_.endpoint + "\nbucket = " + s3_.bucket + "\npath_style = true\naccess_key = " +
@@ -97,7 +100,7 @@ class UploadServerTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;
     for (int i = 0; i < 100; ++i) {
-      if (Fetch(server_->Url("/v1/uploads?limit=1")).status == 200) return;
+      if (Fetch(server_->Url("/v1/uploads?limit=1"), {.headers = ready_headers}).status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     FAIL() << "the catalog never became ready";
