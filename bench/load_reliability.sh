@@ -215,11 +215,14 @@ rps=$(awk '/^Requests\/sec/ {print $2}' "$DIR/wrk.txt")
 p50=$(awk '$1 == "latency_p50_ms" {print $2}' "$DIR/wrk.txt")
 p99=$(awk '$1 == "latency_p99_ms" {print $2}' "$DIR/wrk.txt")
 sock_errors=$(awk '$1 == "socket_errors" {print $2, $3, $4, $5}' "$DIR/wrk.txt")
-# The http layer logs every 5xx answer at error level: the intended 503s (at
-# max_concurrent_uploads) are counted apart; any other error line counts.
-tail -n +"$((log_start + 1))" "$DIR/sluice.log" | grep -E '^(<[0-3]>|[0-9T:.+-]+ )(error|critical) ' >"$DIR/log_errors.txt" || true
-log_503=$(grep -cE ' error \[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
-log_errors=$(grep -vcE ' error \[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
+# The http layer logs a 503 (the intended "saturated, retry" answer) at warn
+# level and any other 5xx at error level: 503 lines are counted apart; any
+# error line counts.
+tail -n +"$((log_start + 1))" "$DIR/sluice.log" |
+  grep -E '^(<[0-3]>|[0-9T:.+-]+ )(error|critical) |^(<4>|[0-9T:.+-]+ )warning \[http\] req=[0-9A-Z]+ 503 ' \
+    >"$DIR/log_errors.txt" || true
+log_503=$(grep -cE '\[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
+log_errors=$(grep -vcE '\[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
 verified_ok=$(awk '$1 == "verified_ok" {print $2}' "$DIR/verify.txt")
 verified_bad=$(awk '$1 == "verified_bad" {print $2}' "$DIR/verify.txt")
 read -r rss_first rss_last rss_peak < <(awk '$2 > 0 {v[n++] = $2} END {

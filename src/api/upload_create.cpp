@@ -206,8 +206,13 @@ void UploadSession::StartJob(http::Exchange& exchange) {
                            s->failed_ = true;
                            if (auto live = s->Live()) {
                              s->answered_ = true;
-                             live->Respond(error->status, ErrorJson(*error), http::kJsonType,
-                                           RetryAfterFor(error->status));
+                             if (error->upload_id.empty()) {  // the common shape: logged (5xx) with its id
+                               live->RespondError(error->status, error->code, error->message, error->param,
+                                                  RetryAfterFor(error->status));
+                             } else {  // e.g. 409 duplicate_upload names the earlier upload
+                               live->Respond(error->status, ErrorJson(*error), http::kJsonType,
+                                             RetryAfterFor(error->status));
+                             }
                            }
                            return;
                          }

@@ -795,7 +795,13 @@ void Exchange::RespondError(int status, std::string_view code, std::string_view 
   std::string error_id;
   if (status >= 500) {
     error_id = request_.id;
-    log::Get("http")->error("req={} {} {}: {}", request_.id, status, code, message);
+    // A 503 is the documented "saturated, retry" answer (it carries Retry-After):
+    // worth a warning, not an error that pages someone. A 500 is a defect.
+    if (status == 503) {
+      log::Get("http")->warn("req={} {} {}: {}", request_.id, status, code, message);
+    } else {
+      log::Get("http")->error("req={} {} {}: {}", request_.id, status, code, message);
+    }
   }
   Respond(status, ErrorBody(code, message, param, error_id), kJsonType, std::move(headers));
 }

@@ -188,6 +188,10 @@ TEST_F(UploadRefusalsTest, BusyIs503WithRetryAfterAtMaxConcurrentUploads) {
   EXPECT_EQ(JsonValue(busy.body, "code"), "busy") << busy.body;
   EXPECT_NE(busy.headers.find("Retry-After: "), std::string::npos) << busy.headers;
   EXPECT_FALSE(TableExists(Table("third")));
+  // The intended 503 is a warning in the log, not an error that pages someone.
+  const std::string log = server_->Log();
+  EXPECT_NE(log.find("warning [http] req="), std::string::npos) << log;
+  EXPECT_EQ(log.find("error [http] req="), std::string::npos) << log;
   // Once the held uploads are gone, uploads are accepted again.
   open.clear();
   long status = 0;
