@@ -49,8 +49,8 @@ class OpsStopTest : public OpsFixture {
                        std::to_string(length) + "\r\n\r\n" + kFirst));
     for (int i = 0; i < 200; ++i) {
       std::string list = Fetch(server_->Url("/v1/uploads?limit=1")).body;
-      if (OpsJsonField(list, "table") == table && OpsJsonField(list, "state") == "receiving") {
-        return OpsJsonField(list, "id");
+      if (JsonValue(list, "table") == table && JsonValue(list, "state") == "receiving") {
+        return JsonValue(list, "id");
       }
       std::this_thread::sleep_for(milliseconds(50));
     }
@@ -74,7 +74,7 @@ TEST_F(OpsStopTest, AnUploadThatCompletesWithinTheGraceFinishes) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 201) << response->body;
   EXPECT_EQ(server_->Wait(seconds(20)), 0);
-  EXPECT_EQ(Sql("SELECT COUNT(*) FROM \\`" + table + "\\`"), "3\n");
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM `" + table + "`"), "3\n");
   EXPECT_EQ(Sql("SELECT state FROM sluice_uploads WHERE id = '" + id + "'"), "done\n");
 }
 

@@ -32,9 +32,9 @@ TEST_F(OpsLimitsTest, FiveThousandColumnsIsAClear422BeforeAnyDdl) {
   std::string table = Table("wide");
   auto result = UploadCsv("table=" + table, Header(5000) + Row(5000, "1") + Row(5000, "2"));
   EXPECT_EQ(result.status, 422) << result.body;
-  EXPECT_EQ(OpsJsonField(result.body, "state"), "failed") << result.body;
-  EXPECT_EQ(OpsJsonField(result.body, "code"), "too_many_columns") << result.body;
-  std::string message = OpsJsonField(result.body, "message");
+  EXPECT_EQ(JsonValue(result.body, "state"), "failed") << result.body;
+  EXPECT_EQ(JsonValue(result.body, "code"), "too_many_columns") << result.body;
+  std::string message = JsonValue(result.body, "message");
   EXPECT_NE(message.find("5000 columns"), std::string::npos) << message;
   EXPECT_NE(message.find("at most 1016"), std::string::npos) << message;  // the limit, named
   EXPECT_EQ(Sql("SHOW TABLES LIKE '" + table + "'"), "");
@@ -47,8 +47,8 @@ TEST_F(OpsLimitsTest, ARowTooWideForInnoDbIsA422NamingTheRowSizeLimit) {
   std::string table = Table("wide_text");
   auto result = UploadCsv("types=text&table=" + table, Header(600) + Row(600, "x"));
   EXPECT_EQ(result.status, 422) << result.body;
-  EXPECT_EQ(OpsJsonField(result.body, "code"), "too_many_columns") << result.body;
-  EXPECT_NE(OpsJsonField(result.body, "message").find("row too large"), std::string::npos) << result.body;
+  EXPECT_EQ(JsonValue(result.body, "code"), "too_many_columns") << result.body;
+  EXPECT_NE(JsonValue(result.body, "message").find("row too large"), std::string::npos) << result.body;
   EXPECT_EQ(Sql("SHOW TABLES LIKE '" + table + "'"), "");
   // Well under the limits: loads.
   auto fine = UploadCsv("table=" + Table("fine_wide"), Header(300) + Row(300, "7"));
@@ -60,15 +60,15 @@ TEST_F(OpsLimitsTest, AFieldOverMaxFieldBytesMakesItsRowBad) {
   const std::string body = "id,text\n1," + std::string(2000, 'x') + "\n2,short\n";
   auto skipped = UploadCsv("table=" + Table("long_field"), body);
   ASSERT_EQ(skipped.status, 201) << skipped.body;
-  EXPECT_EQ(OpsJsonField(skipped.body, "rows_loaded"), "1");
-  EXPECT_EQ(OpsJsonField(skipped.body, "rows_rejected"), "1");
+  EXPECT_EQ(JsonValue(skipped.body, "rows_loaded"), "1");
+  EXPECT_EQ(JsonValue(skipped.body, "rows_rejected"), "1");
   EXPECT_NE(skipped.body.find("field 2 is 2000 bytes, over max_field_bytes (1024)"), std::string::npos)
       << skipped.body;
   EXPECT_NE(skipped.body.find("\"line\":2"), std::string::npos) << skipped.body;
 
   auto aborted = UploadCsv("on_error=abort&table=" + Table("long_abort"), body);
   EXPECT_EQ(aborted.status, 422) << aborted.body;
-  EXPECT_EQ(OpsJsonField(aborted.body, "state"), "failed") << aborted.body;
+  EXPECT_EQ(JsonValue(aborted.body, "state"), "failed") << aborted.body;
   EXPECT_NE(aborted.body.find("max_field_bytes"), std::string::npos) << aborted.body;
   EXPECT_EQ(Sql("SHOW TABLES LIKE '" + Table("long_abort") + "'"), "");
 
@@ -82,7 +82,7 @@ TEST_F(OpsLimitsTest, AFieldOverMaxFieldBytesMakesItsRowBad) {
                       .body = "{\"a\":1,\"b\":\"" + std::string(2000, 'j') + "\"}\n{\"a\":2,\"b\":\"ok\"}\n",
                       .headers = {"Content-Type: application/x-ndjson"}});
   ASSERT_EQ(jsonl.status, 201) << jsonl.body;
-  EXPECT_EQ(OpsJsonField(jsonl.body, "rows_rejected"), "1") << jsonl.body;
+  EXPECT_EQ(JsonValue(jsonl.body, "rows_rejected"), "1") << jsonl.body;
   EXPECT_NE(jsonl.body.find("max_field_bytes (1024)"), std::string::npos) << jsonl.body;
 }
 
@@ -94,8 +94,8 @@ TEST_F(OpsLimitsTest, APageOverMaxPageRowsIs400NamingLimit) {
   ASSERT_EQ(UploadCsv("table=" + table, body).status, 201);
   auto over = Fetch(server_->Url("/v1/tables/" + table + "/rows?limit=6"));
   EXPECT_EQ(over.status, 400) << over.body;
-  EXPECT_EQ(OpsJsonField(over.body, "code"), "invalid_parameter") << over.body;
-  EXPECT_EQ(OpsJsonField(over.body, "param"), "limit") << over.body;
+  EXPECT_EQ(JsonValue(over.body, "code"), "invalid_parameter") << over.body;
+  EXPECT_EQ(JsonValue(over.body, "param"), "limit") << over.body;
   EXPECT_NE(over.body.find("max_page_rows"), std::string::npos) << over.body;
   auto at = Fetch(server_->Url("/v1/tables/" + table + "/rows?limit=5"));
   EXPECT_EQ(at.status, 200) << at.body;

@@ -80,8 +80,8 @@ TEST_F(OpsMetricsTest, UploadsMoveBytesRowsAndStates) {
     std::string id;
     for (int i = 0; i < 100 && id.empty(); ++i) {
       std::string list = Fetch(server_->Url("/v1/uploads?limit=1")).body;
-      if (OpsJsonField(list, "table") == Table("m_cancel") && OpsJsonField(list, "state") == "receiving") {
-        id = OpsJsonField(list, "id");
+      if (JsonValue(list, "table") == Table("m_cancel") && JsonValue(list, "state") == "receiving") {
+        id = JsonValue(list, "id");
       } else {
         std::this_thread::sleep_for(milliseconds(50));
       }
@@ -92,7 +92,7 @@ TEST_F(OpsMetricsTest, UploadsMoveBytesRowsAndStates) {
     auto cancelled = Fetch(server_->Url("/v1/uploads/" + id), {.method = "DELETE"});
     EXPECT_TRUE(cancelled.status == 200 || cancelled.status == 202 || cancelled.status == 204) << cancelled.body;
     auto final_record = Fetch(server_->Url("/v1/uploads/" + id + "?wait=10"));
-    EXPECT_EQ(OpsJsonField(final_record.body, "state"), "cancelled") << final_record.body;
+    EXPECT_EQ(JsonValue(final_record.body, "state"), "cancelled") << final_record.body;
   }
   for (int i = 0; i < 100 && Get(Scrape(), "sluice_uploads_running") != 0; ++i) {
     std::this_thread::sleep_for(milliseconds(50));
@@ -140,7 +140,7 @@ TEST_F(OpsMetricsTest, S3RetriesAndFinalErrorsAreCountedByOperation) {
   proxy_->RespondTo("PUT /", 500, "InternalError", -1);
   auto failed = UploadCsv("table=" + Table("m_s3fail"), "a,b\n1,2\n");
   EXPECT_NE(failed.status, 201) << failed.body;
-  EXPECT_EQ(OpsJsonField(failed.body, "state"), "failed") << failed.body;
+  EXPECT_EQ(JsonValue(failed.body, "state"), "failed") << failed.body;
   proxy_->ClearRules();
   PromExposition after_fail = Scrape();
   EXPECT_EQ(delta(after_fail, "sluice_s3_retries_total", "PutObject"), 1 + 2);

@@ -1,10 +1,8 @@
-// What the upload tests share: a fixture that runs the real `sluice serve`
-// against the test MariaDB and Ceph RGW (skipping, or failing under
-// SLUICE_TEST_REQUIRE_SERVICES=1, without them), and the ways a test looks at
-// the outcome from outside — SQL as root over the socket, the S3 object read
+// What the upload tests share: SluiceServerTest (the real `sluice serve`
+// against the test MariaDB and Ceph RGW, SQL as root, JSON fields) plus the
+// ways an upload test looks at the outcome from outside — the S3 object read
 // back with curl's own SigV4 signing (awscli's start-up costs a second of CPU
-// per call), open multipart uploads listed on RGW with awscli, fields of a JSON
-// record — plus simple CSV files whose every row can be compared with the
+// per call), open multipart uploads listed on RGW with awscli — plus simple CSV files whose every row can be compared with the
 // table's (values that print back from their inferred types unchanged).
 #pragma once
 
@@ -22,6 +20,7 @@
 #include "support/http_client.hpp"
 #include "support/services.hpp"
 #include "support/sluice_process.hpp"
+#include "support/sluice_server_test.hpp"
 
 namespace sluice::testing::uploads {
 
@@ -39,16 +38,7 @@ inline void WriteWholeFile(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-/// A string, number, boolean or null field of a JSON text ("" when absent);
-/// the first match, which for a record is the record's own field.
-inline std::string JsonValue(const std::string& json, const std::string& key) {
-  std::smatch m;
-  std::regex string_field("\"" + key + "\":\"([^\"]*)\"");
-  if (std::regex_search(json, m, string_field)) return m[1];
-  std::regex other_field("\"" + key + "\":(-?[0-9]+|null|true|false)");
-  if (std::regex_search(json, m, other_field)) return m[1];
-  return "";
-}
+using ::sluice::testing::JsonValue;
 
 /// `rows` rows of id,name,amount,day — BIGINT, TEXT (with UTF-8 and spaces),
 /// DECIMAL(…,2), DATE once inferred — that MariaDB prints back exactly as
@@ -68,62 +58,24 @@ inline std::string SimpleCsv(int rows, int seed) {
 /// A CSV text without its header line.
 inline std::string DataRows(const std::string& csv) { return csv.substr(csv.find('\n') + 1); }
 
-class UploadServerTest : public ::testing::Test {
+class UploadServerTest : public SluiceServerTest {
  protected:
-  void SetUp() override {
-    auto db = MariadbFromEnv();
-    auto s3 = S3FromEnv("SLUICE_TEST_RGW");
-    if (!db || !s3) {
-      if (ServicesRequired()) FAIL() << "MariaDB and RGW are required";
-      GTEST_SKIP() << "no MariaDB/RGW";
-    }
-    db_ = *db;
-    s3_ = *s3;
-    suffix_ = std::to_string(::getpid()) + "_" + std::to_string(counter_++);
-  }
-  void TearDown() override {
-    if (HasFailure() && server_) std::cerr << server_->Log();
-  }
-
   /// Starts `sluice serve` with `server_keys` in [server]; returns once the
   /// catalog accepts uploads.
   /// `more_sections` (e.g. an [auth] section) is appended to the conf;
   /// `ready_headers` go with the readiness probe (a token when auth is on).
   void StartServer(const std::string& server_keys = "", const std::string& more_sections = "",
                    const std::vector<std::string>& ready_headers = {}) {
-    server_ = std::make_unique<SluiceProcess>();
-    server_->WriteConf(server_keys, more_sections +
-                       "[mariadb]\nhost = 127.0.0.1\nport = " + std::to_string(db_.port) + "\nuser = " + db_.user +
-                           "\npassword = " + db_.password + "\ndatabase = " + db_.database + "\n[s3]\nendpoint = " +
-                           s3_.endpoint + "\nbucket = " + s3_.bucket + "\npath_style = true\naccess_key = " +
-                           s3_.access_key + "\nsecret_key = " + s3_.secret_key + "\npart_size = 5M\n");
-    std::string error;
-    ASSERT_TRUE(server_->Start(&error)) << error;
-    for (int i = 0; i < 100; ++i) {
-      if (Fetch(server_->Url("/v1/uploads?limit=1"), {.headers = ready_headers}).status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "the catalog never became ready";
+    StartSluice({.server_keys = server_keys, .more_sections = more_sections, .ready_headers = ready_headers});
   }
 
-  std::string Url(const std::string& path) const { return server_->Url(path); }
-  /// A table name of this test run (tests share the database).
-  std::string Table(const std::string& base) const { return base + "_" + suffix_; }
   /// A path in the server's temp dir (removed with it).
   std::string TempPath(const std::string& name) const { return server_->dir() + "/" + name; }
 
-  /// Runs SQL as root; the output of `mariadb -N -B -r` (raw: no escaping).
-  std::string Sql(const std::string& query) {
-    std::string path = TempPath("query.sql");
-    WriteWholeFile(path, query);
-    return RunCommand("mariadb --no-defaults -S " + db_.root_socket + " -uroot -N -B -r " + db_.database + " < " +
-                      path + " 2>&1");
-  }
   /// The rows of a SimpleCsv() table in file order, as CSV lines.
   std::string SimpleCsvRows(const std::string& table) {
     return Sql("SELECT CONCAT_WS(',', id, name, amount, day) FROM `" + table + "` ORDER BY _row");
   }
-  bool TableExists(const std::string& table) { return Sql("SHOW TABLES LIKE '" + table + "'") == table + "\n"; }
 
   std::string Aws(const std::string& args, int* rc = nullptr) {
     return RunCommand("AWS_ACCESS_KEY_ID=" + s3_.access_key + " AWS_SECRET_ACCESS_KEY=" + s3_.secret_key +
@@ -155,12 +107,6 @@ class UploadServerTest : public ::testing::Test {
   std::string OpenMultipartUploads() {
     return Aws("s3api list-multipart-uploads --bucket " + s3_.bucket + " --query 'Uploads[].Key' --output text");
   }
-
-  MariadbTarget db_;
-  S3Target s3_;
-  std::string suffix_;
-  std::unique_ptr<SluiceProcess> server_;
-  static inline int counter_ = 0;
 };
 
 }  // namespace sluice::testing::uploads
