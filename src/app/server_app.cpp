@@ -50,6 +50,7 @@ class ServerApp {
   void SetUpMetrics();
   void CollectMetrics(metrics::Registry& registry);
   void SetUpUploads();
+  void ReturnFreedMemory();
   void InitCatalog();
   void MaybeFinishShutdown();
   http::AccessDecision Authorize(const http::Request& request, int role) const;
@@ -68,6 +69,7 @@ class ServerApp {
   std::unique_ptr<ingest::MemoryBudget> budget_;
   ingest::IngestCounters ingest_counters_;
   std::unique_ptr<ingest::IngestRegistry> registry_;
+  bool trimming_ = false;  // malloc_trim running on a worker
   std::unique_ptr<ingest::Leftovers> leftovers_;      // cleanup steps retried once a service is back
   std::unique_ptr<ingest::MultipartSweep> sweep_;     // start-up: multipart uploads a crash left open
   api::UploadApi upload_api_;
@@ -226,6 +228,18 @@ void ServerApp::MaybeFinishShutdown() {
   CloseEverything();
 }
 
+// glibc keeps the heap that uploads freed (one arena, see RunServer) resident,
+// and reuses it only as well as its free lists allow: after a busy hour RSS
+// would stay at the high-water mark. When the last upload ends, malloc_trim
+// gives every free page back to the kernel — on a worker, since walking a
+// heap of hundreds of MiB takes milliseconds (measured in issue 9's load run:
+// idle RSS after the run, README "Faults and load").
+void ServerApp::ReturnFreedMemory() {
+  if (trimming_) return;
+  trimming_ = true;
+  loop::SubmitWork(&loop_, [] { malloc_trim(0); }, [this](int) { trimming_ = false; });
+}
+
 void ServerApp::SetUpUploads() {
   catalog_ = std::make_unique<db::Catalog>(*db_);
   budget_ = std::make_unique<ingest::MemoryBudget>(config_.server.memory_budget);
@@ -240,6 +254,7 @@ void ServerApp::SetUpUploads() {
   leftovers_ = std::make_unique<ingest::Leftovers>(&loop_, db_.get(), catalog_.get(), s3_.get());
   context.leftovers = leftovers_.get();
   context.counters = &ingest_counters_;
+  context.on_idle = [this] { ReturnFreedMemory(); };
   registry_ = std::make_unique<ingest::IngestRegistry>(context);
   upload_api_.loop = &loop_;
   upload_api_.registry = registry_.get();
@@ -423,6 +438,11 @@ void ServerApp::CollectMetrics(metrics::Registry& registry) {
     gauge("sluice_memory_budget_bytes", "[server] memory_budget.", {}, static_cast<double>(budget_->limit()));
     gauge("sluice_memory_budget_used_bytes", "Bytes of the memory budget held by uploads now.", {},
           static_cast<double>(budget_->used()));
+    gauge("sluice_memory_budget_reserved_bytes",
+          "Bytes of the memory budget granted to running uploads (each its working set at least).", {},
+          static_cast<double>(budget_->reserved()));
+    gauge("sluice_uploads_waiting_for_memory", "Uploads waiting for room in the memory budget before their body is read.",
+          {}, static_cast<double>(budget_->waiting()));
   }
   size_t rss = 0;
   if (uv_resident_set_memory(&rss) == 0) {

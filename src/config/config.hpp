@@ -37,6 +37,7 @@ struct ServerConfig {
   uint64_t memory_budget = 256ull << 20;    ///< bytes in flight for all uploads
   uint64_t max_upload_bytes = 0;            ///< 0 = no limit
   int max_concurrent_uploads = 16;
+  Millis upload_queue_wait{30000};          ///< an upload waits this long for room in memory_budget (503 past it)
   int max_page_rows = 10000;
   uint64_t max_field_bytes = 16ull << 20;   ///< a longer CSV field / JSON value makes its row bad
   uint64_t max_body_bytes = 1ull << 20;     ///< body limit of non-upload requests

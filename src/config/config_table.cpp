@@ -293,6 +293,8 @@ std::vector<Option> BuildTable() {
   add("server", "max_upload_bytes", "0", "0 = no limit", Size(&C::server, &Srv::max_upload_bytes, 0, kNoMax));
   add("server", "max_concurrent_uploads", "16", "uploads in progress at once; more get 429/503",
       Int(&C::server, &Srv::max_concurrent_uploads, 1, 10000));
+  add("server", "upload_queue_wait", "30s", "an upload waits this long for room in memory_budget; 503 past it",
+      Duration(&C::server, &Srv::upload_queue_wait, Millis(0), kHour));
   add("server", "max_page_rows", "10000", "largest limit a /rows or /aggregate request may ask for",
       Int(&C::server, &Srv::max_page_rows, 1, 1000000));
   add("server", "max_field_bytes", "16M", "longest CSV field or JSON value; a row with a longer one is a bad row",

@@ -76,8 +76,15 @@ class BlockSplitter {
   bool had_bom() const noexcept { return had_bom_; }
   /// Bytes given to Feed so far (BOM included).
   std::uint64_t bytes_fed() const noexcept { return bytes_fed_; }
-  /// Bytes held for the partial block (for the memory budget).
+  /// Bytes held for the partial block.
   std::size_t buffered_bytes() const noexcept { return buf_.size(); }
+  /// Bytes allocated: the partial block's buffer and the recycled ones (for
+  /// the memory budget).
+  std::size_t held_bytes() const noexcept {
+    std::size_t total = buf_.capacity();
+    for (const auto& spare : spare_) total += spare.capacity();
+    return total;
+  }
   /// Records in the blocks emitted so far.
   std::uint64_t records_emitted() const noexcept { return next_record_; }
 

@@ -24,8 +24,11 @@ namespace {
 
 constexpr uint64_t kProgressMs = 250;
 constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
-/// What one job may hold beyond its floor even when the budget has room.
+/// What one job may hold beyond its floor when the budget has room.
 constexpr uint64_t kJobExtraBytes = uint64_t{64} << 20;
+/// The producer reads on while this much more fits in the grant: room for
+/// one parse (twice a block: its field table and encoding) and socket reads.
+constexpr uint64_t kProducerReserve = 2 * kBlockBytes + (uint64_t{2} << 20);
 
 /// Parse tasks at once: the worker pool's size (UV_THREADPOOL_SIZE, set from
 /// [server] workers at start).
@@ -37,6 +40,16 @@ std::size_t WorkerThreads() {
 }
 
 }  // namespace
+
+uint64_t UploadFloorBytes(const IngestContext& context) {
+  // One S3 part, the splitter's block, and the producer's reserve with a
+  // block to spare: within that the job always progresses (see ShouldPause).
+  uint64_t part = 0;
+  if (context.s3 != nullptr) {
+    part = context.config != nullptr ? context.config->s3.part_size : s3::MultipartOptions{}.part_size;
+  }
+  return part + 4 * kBlockBytes;
+}
 
 std::optional<csv::ColumnType> RequiredType(const db::SqlType& type) {
   csv::ColumnType t;
@@ -85,14 +98,16 @@ UploadJob::UploadJob(IngestContext context, IngestOptions options, db::UploadRec
 
 UploadJob::~UploadJob() {
   if (pipeline_) pipeline_->Stop();
-  for (auto& block : pending_) account_->Give(block.encoded.bytes());
+  for (auto& block : pending_) account_->Give(block.encoded.held_bytes());
 }
 
 core::Status UploadJob::Begin() {
+  // The registry reserved the floor for this job already: the account owns it now.
+  uint64_t floor = UploadFloorBytes(ctx_);
+  account_ = std::make_shared<MemoryAccount>(ctx_.budget, floor, floor + kJobExtraBytes);
   auto mode = ParsePublishMode(options_.mode);
   if (!mode) return mode.error();
   mode_ = *mode;
-  account_ = std::make_shared<MemoryAccount>(ctx_.budget);
 
   auto encoding = csv::ParseEncoding(options_.encoding);
   if (!encoding) return encoding.error();
@@ -131,12 +146,10 @@ core::Status UploadJob::Begin() {
     upload_ = std::move(upload.value());
     record_.s3_bucket = ctx_.s3_bucket;
     record_.s3_key = ctx_.s3->FullKey(key);
-    pause_floor_ = 2 * mo.part_size;
   } else {
     s3_done_ = true;
     s3_clean_ = true;
   }
-  pause_floor_ += 4 * kBlockBytes;
 
   PipelineEvents pe;
   pe.on_header = [w = weak()] {
@@ -160,7 +173,10 @@ core::Status UploadJob::Begin() {
   };
   pipeline_ = Pipeline::Create(ctx_.loop, std::move(po), account_, std::move(pe));
   account_->OnGive([w = weak()] {
-    if (auto job = w.lock()) job->MaybeResume();
+    if (auto job = w.lock()) {
+      job->MaybeResume();
+      if (job->pipeline_) job->pipeline_->MemoryFreed();
+    }
   });
 
   progress_timer_.Init(uv_timer_init, ctx_.loop);
@@ -184,14 +200,7 @@ bool UploadJob::Write(std::string_view bytes) {
   }
   pipeline_->Write(bytes);
   if (!ShouldPause()) return true;
-  if (!paused_) {
-    paused_ = true;
-    if (ctx_.budget != nullptr) {
-      ctx_.budget->WhenAvailable([w = weak()] {
-        if (auto job = w.lock()) job->MaybeResume();
-      });
-    }
-  }
+  paused_ = true;
   return false;
 }
 
@@ -229,28 +238,21 @@ uint64_t UploadJob::Subscribe(Callbacks callbacks) {
 
 void UploadJob::Unsubscribe(uint64_t token) { subscribers_.erase(token); }
 
-bool UploadJob::ShouldPause() const {
-  if (upload_ && !upload_->WantsMore()) return true;
-  uint64_t held = account_->held();
-  if (held <= pause_floor_) return false;
-  // Past what keeps every stage busy, more buffering only costs memory: the
-  // database is the slow stage, and blocks waiting for it gain nothing.
-  if (held > pause_floor_ + kJobExtraBytes) return true;
-  MemoryBudget* budget = ctx_.budget;
-  if (budget == nullptr) return held > (uint64_t{256} << 20);
-  return budget->exhausted() || held > budget->limit();
+bool UploadJob::ShouldPause() {
+  if (upload_ && !upload_->WantsMore()) return true;  // its parts drain on their own
+  if (account_->Fits(kProducerReserve)) return false;
+  // Past the grant: pause while something in flight will give bytes back
+  // (input to split, blocks to parse, blocks to load, S3 parts to send); each
+  // Give re-checks. What stays put without more input — the splitter's
+  // partial block, the S3 part being filled — must never keep the producer
+  // paused, or the upload would wait for itself.
+  uint64_t standing = pipeline_->standing_bytes() + (upload_ ? upload_->open_part_bytes() : 0);
+  return account_->held() > standing;
 }
 
 void UploadJob::MaybeResume() {
   if (!paused_ || failing_ || input_ended_ || finished_) return;
-  if (ShouldPause()) {
-    if (ctx_.budget != nullptr && ctx_.budget->exhausted()) {
-      ctx_.budget->WhenAvailable([w = weak()] {
-        if (auto job = w.lock()) job->MaybeResume();
-      });
-    }
-    return;
-  }
+  if (ShouldPause()) return;  // the next Give tries again
   paused_ = false;
   if (wake_scheduled_) return;
   wake_scheduled_ = true;
@@ -354,7 +356,7 @@ void UploadJob::OnColumnsAdded(std::size_t first) {
 
 void UploadJob::OnBlock(PipelineBlock block) {
   if (failing_) {
-    account_->Give(block.encoded.bytes());
+    account_->Give(block.encoded.held_bytes());
     return;
   }
   pending_.push_back(std::move(block));
@@ -403,7 +405,7 @@ void UploadJob::Fail(std::string code, std::string message, db::UploadState stat
   log_->info("upload {} ({}): {}: {}", record_.id, record_.table, record_.error_code, record_.error_message);
 
   if (pipeline_) pipeline_->Stop();
-  for (auto& block : pending_) account_->Give(block.encoded.bytes());
+  for (auto& block : pending_) account_->Give(block.encoded.held_bytes());
   pending_.clear();
   widening_ = false;
   for (auto& [width, loader] : loaders_) loader->Abort(core::Status(core::ErrorDomain::kInternal, 0, record_.error_message));

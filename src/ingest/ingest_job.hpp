@@ -19,9 +19,11 @@
 //  - Loop thread only; nothing blocks the loop (per-byte work on workers).
 //  - Callbacks come from later loop turns, never from inside Write/Finish/
 //    Cancel. on_finished runs exactly once.
-//  - Memory: the job counts every buffer it holds (S3 parts, blocks waiting,
-//    blocks parsed) against the shared MemoryBudget; Write() returns false once
-//    the producer should pause, and on_writable says when to go on.
+//  - Memory: a job starts only once the MemoryBudget admits its working set
+//    (IngestRegistry waits for that before reading the body); it counts every
+//    buffer it holds (S3 parts, blocks waiting, blocks parsed and encoded)
+//    against its grant; Write() returns false once the producer should pause,
+//    and on_writable says when to go on.
 //  - The IngestRegistry owns running jobs; others hold the id or a weak_ptr.
 #pragma once
 
@@ -41,6 +43,7 @@
 #include "core/result.hpp"
 #include "db/catalog.hpp"
 #include "db/db_pool.hpp"
+#include "ingest/memory_budget.hpp"
 
 namespace sluice::s3 {
 class S3Client;
@@ -49,24 +52,6 @@ class S3Client;
 namespace sluice::ingest {
 
 class Leftovers;
-
-/// Bytes in flight for all uploads together ([server] memory_budget).
-class MemoryBudget {
- public:
-  explicit MemoryBudget(uint64_t limit) : limit_(limit) {}
-  uint64_t limit() const { return limit_; }
-  uint64_t used() const { return used_; }
-  bool exhausted() const { return used_ >= limit_; }
-  void Take(uint64_t bytes) { used_ += bytes; }
-  void Give(uint64_t bytes);
-  /// Runs `wake` once (on the loop) the next time Give() brings use below the limit.
-  void WhenAvailable(std::function<void()> wake);
-
- private:
-  uint64_t limit_;
-  uint64_t used_ = 0;
-  std::vector<std::function<void()>> waiting_;
-};
 
 /// Totals over every job since the server started, for /metrics (loop thread).
 struct IngestCounters {
@@ -89,6 +74,9 @@ struct IngestContext {
   const config::Config* config = nullptr;
   Leftovers* leftovers = nullptr;  ///< cleanup steps that failed are retried here (null: only logged)
   IngestCounters* counters = nullptr;  ///< null: not counted (sluice ingest)
+  /// Runs (on the loop) each time an upload ends and no other runs or waits:
+  /// the server returns the freed heap to the OS then. Null: nothing.
+  std::function<void()> on_idle;
 };
 
 /// The upload options of API.md ("Uploads": query string or form fields).

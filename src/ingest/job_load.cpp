@@ -40,7 +40,7 @@ void UploadJob::PumpLoad() {
       widening_ = true;
       break;
     }
-    uint64_t bytes = block.encoded.bytes();
+    uint64_t bytes = block.encoded.held_bytes();
     bool taken = LoaderFor(block.columns).Submit(std::move(block.encoded));
     pending_.pop_front();
     if (!taken) account_->Give(bytes);  // the loader failed; its error arrives with BlockDone

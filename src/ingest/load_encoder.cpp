@@ -168,6 +168,12 @@ std::size_t EncodedBlock::bytes() const noexcept {
   return total;
 }
 
+std::size_t EncodedBlock::held_bytes() const noexcept {
+  std::size_t total = data != nullptr ? data->capacity() : 0;
+  for (const auto& statement : statements) total += statement.capacity();
+  return total;
+}
+
 void AppendLoadValue(std::string& out, std::string_view value) {
   AppendBounded(out, 2 * value.size(), [&](char* dst) { return Escape<LoadEscapes>(dst, value); });
 }

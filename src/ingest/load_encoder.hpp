@@ -55,8 +55,10 @@ struct EncodedBlock {
   /// kInsert: complete INSERT statements, in row order.
   std::vector<std::string> statements;
 
-  /// Bytes held (payload or statements), for the memory budget.
+  /// Bytes of payload or statements (what is sent).
   std::size_t bytes() const noexcept;
+  /// Bytes allocated for them (their capacity), for the memory budget.
+  std::size_t held_bytes() const noexcept;
 };
 
 /// Appends `value` escaped for LOAD DATA (tab, LF, backslash, NUL).

@@ -227,7 +227,7 @@ void Loader::Fail(core::Status status) {
 }
 
 void Loader::Report(const EncodedBlock& block, bool loaded) {
-  BlockDone done{block.first_row, block.row_count, block.bytes(), loaded};
+  BlockDone done{block.first_row, block.row_count, block.held_bytes(), loaded};
   deferred_.push_back([self = shared_from_this(), done] {
     if (self->block_cb_) self->block_cb_(done);
   });

@@ -60,7 +60,7 @@ struct LoaderOptions {
 struct BlockDone {
   std::uint64_t first_row = 0;
   std::uint64_t row_count = 0;
-  std::size_t bytes = 0;  ///< EncodedBlock::bytes() of the block, now released
+  std::size_t bytes = 0;  ///< EncodedBlock::held_bytes() of the block, now released
   bool loaded = false;    ///< false: dropped (the loader had failed)
 };
 

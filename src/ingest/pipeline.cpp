@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "db/table_ddl.hpp"
+#include "ingest/defer.hpp"
 #include "ingest/jsonl.hpp"
 #include "ingest/pipeline_internal.hpp"
 #include "loop/work_item.hpp"
@@ -28,8 +29,8 @@ constexpr std::size_t kMaxStepBytes = std::size_t{4} << 20;
 constexpr std::size_t kSegmentBytes = std::size_t{1} << 20;
 /// The sniff sample grows (doubling) up to this when it holds no usable row.
 constexpr std::size_t kMaxSniffBytes = std::size_t{8} << 20;
-/// The splitter keeps at most two recycled buffers; more would only be freed.
-constexpr std::size_t kMaxRecycled = 2;
+/// A gzip step takes less: its input may inflate many times over.
+constexpr std::size_t kMaxGzipStepBytes = std::size_t{1} << 20;
 
 /// True when `sample` holds no candidate delimiter outside quotes: a file of
 /// one column, which sniffing cannot tell from anything (it needs > 1 field).
@@ -45,6 +46,9 @@ bool NoCandidateOutsideQuotes(std::string_view sample, char quote) {
   return true;
 }
 
+/// What a block's text holds, for the memory budget.
+std::uint64_t BlockBytes(const csv::Block& block) { return block.data.capacity(); }
+
 bool IsBlank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; });
 }
@@ -57,21 +61,6 @@ std::string Shorten(std::string_view value) {
 }
 
 }  // namespace
-
-// ---- MemoryAccount -------------------------------------------------------------
-
-void MemoryAccount::Take(std::uint64_t bytes) {
-  held_ += bytes;
-  peak_ = std::max(peak_, held_);
-  if (budget_ != nullptr) budget_->Take(bytes);
-}
-
-void MemoryAccount::Give(std::uint64_t bytes) {
-  bytes = std::min(bytes, held_);
-  held_ -= bytes;
-  if (budget_ != nullptr) budget_->Give(bytes);
-  if (on_give_) on_give_();
-}
 
 std::uint64_t TextCapacity(std::string_view sql_type) {
   auto type = db::ParseSqlType(sql_type);
@@ -101,7 +90,6 @@ struct Pipeline::SerialStep {
   std::shared_ptr<SerialState> state;
   std::vector<std::string> segments;
   std::uint64_t segment_bytes = 0;
-  std::vector<std::string> recycle;
   bool finish = false;
   // Results.
   std::vector<csv::Block> blocks;
@@ -186,10 +174,6 @@ namespace {
 template <class State, class Step>
 void RunSerial(Step& step) {
   State& s = *step.state;
-  if (s.splitter) {
-    for (auto& buffer : step.recycle) s.splitter->Recycle(std::move(buffer));
-  }
-  step.recycle.clear();
   for (const auto& segment : step.segments) {
     if (step.failure) break;
     s.sha.Update(segment);
@@ -257,7 +241,7 @@ void RunSerial(Step& step) {
                                                 : s.options.dialect.header ? "the file is empty: it has no header row"
                                                                            : "the file is empty: it has no rows"};
   }
-  step.held_after = s.splitter ? s.splitter->buffered_bytes() : s.sniff.size();
+  step.held_after = s.splitter ? s.splitter->held_bytes() : s.sniff.capacity();
 }
 
 }  // namespace
@@ -276,7 +260,6 @@ struct Pipeline::ParseTask {
   std::vector<csv::BadRow> bad;
   std::uint64_t bad_count = 0;
   std::uint64_t good = 0;
-  std::string text;
 };
 
 namespace {
@@ -343,8 +326,7 @@ void RunParse(Task& t) {
     if (t.bad.size() > c.parse.max_bad_rows) t.bad.resize(c.parse.max_bad_rows);
   }
   t.encoded = encoder.Finish();
-  t.text = parsed.ReleaseText();
-}
+}  // the block's text and field table are freed here, on the worker
 
 }  // namespace
 
@@ -439,14 +421,27 @@ void Pipeline::Stop() {
   if (stopped_) return;
   stopped_ = true;
   std::uint64_t give = input_bytes_ + splitter_held_;
-  for (const auto& block : blocks_) give += block.data.size();
+  for (const auto& block : blocks_) give += BlockBytes(block);
   give += StopJson();
   input_.clear();
   input_bytes_ = 0;
   splitter_held_ = 0;
   blocks_.clear();
-  recycle_.clear();
   account_->Give(give);
+}
+
+void Pipeline::MemoryFreed() {
+  if (!waiting_for_memory_ || stopped_ || repump_scheduled_) return;
+  repump_scheduled_ = true;
+  // Never inside the Give that called us (it may be one of ours).
+  Defer(loop_, [weak = std::weak_ptr<Pipeline>(shared_from_this())] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->repump_scheduled_ = false;
+    self->waiting_for_memory_ = false;
+    self->PumpSerial();
+    self->PumpParse();
+  });
 }
 
 void Pipeline::Fail(std::string code, std::string message) {
@@ -459,16 +454,21 @@ void Pipeline::PumpSerial() {
   if (stopped_ || serial_busy_) return;
   bool send_finish = finish_requested_ && !finish_sent_;
   if (input_.empty() && !send_finish) return;
+  // Past the grant, blocks waiting for a parse must go first: a step turns
+  // input into blocks byte for byte, but inflated gzip into many more.
+  if ((!blocks_.empty() || parsing_ > 0) && !account_->Fits(0)) {
+    waiting_for_memory_ = true;
+    return;
+  }
+  const std::size_t max_step = options_.gzip ? kMaxGzipStepBytes : kMaxStepBytes;
   auto step = std::make_shared<SerialStep>();
   step->state = serial_;
-  while (!input_.empty() && (step->segments.empty() || step->segment_bytes + input_.front().size() <= kMaxStepBytes)) {
+  while (!input_.empty() && (step->segments.empty() || step->segment_bytes + input_.front().size() <= max_step)) {
     step->segment_bytes += input_.front().size();
     step->segments.push_back(std::move(input_.front()));
     input_.pop_front();
   }
   input_bytes_ -= step->segment_bytes;
-  step->recycle = std::move(recycle_);
-  recycle_.clear();
   if (input_.empty() && finish_requested_) {
     step->finish = true;
     finish_sent_ = true;
@@ -492,7 +492,7 @@ void Pipeline::OnSerialDone(std::shared_ptr<SerialStep> step, int status) {
   splitter_held_ = step->held_after;
   if (step->failure) return Fail(std::move(step->failure->code), std::move(step->failure->message));
   for (auto& block : step->blocks) {
-    account_->Take(block.data.size());
+    account_->Take(BlockBytes(block));
     blocks_.push_back(std::move(block));
   }
   if (step->finish) {
@@ -522,6 +522,11 @@ void Pipeline::PumpParse() {
   }
   if (stopped_ || !parse_context_) return;
   while (parsing_ < options_.parse_slots && !blocks_.empty()) {
+    // One parse always runs (so the upload progresses); more only within the grant.
+    if (parsing_ > 0 && !account_->Fits(2 * BlockBytes(blocks_.front()))) {
+      waiting_for_memory_ = true;
+      break;
+    }
     auto task = std::make_shared<ParseTask>();
     task->block = std::move(blocks_.front());
     blocks_.pop_front();
@@ -529,7 +534,7 @@ void Pipeline::PumpParse() {
     task->local = std::make_unique<csv::SchemaInference>(*schema_);
     // The block's text is counted already; the parse adds its field table and
     // the encoded copy (about twice the text at most).
-    task->counted = task->block.data.size();
+    task->counted = BlockBytes(task->block);
     account_->Take(task->counted * 2);
     task->counted += task->counted * 2;
     ++parsing_;
@@ -549,8 +554,7 @@ void Pipeline::OnParseDone(std::shared_ptr<ParseTask> task, int status) {
   rows_good_ += task->good;
   rows_bad_ += task->bad_count;
   if (!MergeBadRows(task->bad, task->bad_count)) return;
-  if (!task->text.empty() && recycle_.size() < kMaxRecycled) recycle_.push_back(std::move(task->text));
-  account_->Take(task->encoded.bytes());
+  account_->Take(task->encoded.held_bytes());
   if (events_.on_block) {
     events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes), columns_.size(),
                                    std::move(task->shapes)});

@@ -11,16 +11,18 @@
 //
 // The loop thread only moves buffers between the stages. The serial state
 // (hash, inflater, splitter) lives in one object that exactly one work item
-// touches at a time; the splitter's recycled buffers travel with the next
-// step, so the loop never touches it. Blocks are parsed only once the job
+// touches at a time, so the loop never touches it. Blocks are parsed only once the job
 // said how rows are stored (SetPlan: which fields must fit a type, which empty
 // fields are NULL) — for append that needs the target's columns.
 //
-// Memory: every buffer is counted in the job's MemoryAccount — input not yet
-// split, the splitter's partial block, blocks waiting, blocks being parsed
-// (their text plus an estimate of the parse), and encoded blocks. An encoded
-// block's bytes stay counted when on_block hands it over: the receiver Give()s
-// them once the block is loaded or dropped.
+// Memory: every buffer is counted in the job's MemoryAccount at its capacity —
+// input not yet split, the splitter's buffer, blocks waiting, blocks being
+// parsed (their text plus an estimate of the parse), and encoded blocks. An
+// encoded block's bytes stay counted when on_block hands it over: the receiver
+// Give()s them once the block is loaded or dropped. The pipeline keeps within
+// the account's grant: a second parse starts only when it fits, and no more
+// input is split while blocks wait past the grant (the producer's pausing is
+// the job's). One parse always runs, so an upload always progresses.
 //
 // Rules: loop thread only; events come from work-completion callbacks (later
 // loop turns), never from inside Write/Finish/SetPlan/Stop; after Stop() or a
@@ -50,37 +52,9 @@
 #include "ingest/column_shape.hpp"
 #include "ingest/ingest_job.hpp"
 #include "ingest/load_encoder.hpp"
+#include "ingest/memory_budget.hpp"
 
 namespace sluice::ingest {
-
-/// One job's share of the MemoryBudget: what it Take()s is taken from the
-/// budget too; what it still holds when it dies goes back.
-class MemoryAccount {
- public:
-  explicit MemoryAccount(MemoryBudget* budget) : budget_(budget) {}
-  ~MemoryAccount() { Give(held_); }
-  MemoryAccount(const MemoryAccount&) = delete;
-  MemoryAccount& operator=(const MemoryAccount&) = delete;
-
-  /// Counts `bytes` more.
-  void Take(std::uint64_t bytes);
-  /// Counts `bytes` less, then runs the on_give hook (cheap: it only schedules).
-  void Give(std::uint64_t bytes);
-  /// Bytes held now.
-  std::uint64_t held() const noexcept { return held_; }
-  /// The most held at once.
-  std::uint64_t peak() const noexcept { return peak_; }
-  /// The shared budget (may be null: nothing shared).
-  MemoryBudget* budget() const noexcept { return budget_; }
-  /// Runs after every Give (the job re-checks whether its producer may go on).
-  void OnGive(std::function<void()> hook) { on_give_ = std::move(hook); }
-
- private:
-  MemoryBudget* budget_;
-  std::uint64_t held_ = 0;
-  std::uint64_t peak_ = 0;
-  std::function<void()> on_give_;
-};
 
 /// How the pipeline reads the bytes.
 struct PipelineOptions {
@@ -154,6 +128,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   void SetPlan(RowPlan plan);
   /// Stops: no more events; queued data is dropped (and given back).
   void Stop();
+  /// The account gave bytes back: a step or parse that waited for room in the
+  /// grant is tried again (on a later loop turn).
+  void MemoryFreed();
 
   /// After on_header: the columns and the header row's cells ("" without header).
   const std::vector<csv::Column>& columns() const noexcept { return columns_; }
@@ -180,6 +157,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   const std::vector<csv::BadRow>& bad_rows() const noexcept { return bad_rows_; }
   /// True once on_done ran.
   bool done() const noexcept { return done_; }
+  /// Counted bytes that only more input moves on: the splitter's buffer (or
+  /// the sniff sample).
+  std::uint64_t standing_bytes() const noexcept { return splitter_held_; }
 
  private:
   struct SerialState;
@@ -215,7 +195,6 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
   std::deque<std::string> input_;      ///< written, not yet in a serial step
   std::uint64_t input_bytes_ = 0;
-  std::vector<std::string> recycle_;   ///< block buffers for the splitter
   bool serial_busy_ = false;
   bool finish_requested_ = false;      ///< Finish() called
   bool finish_sent_ = false;           ///< the serial chain got the end
@@ -239,6 +218,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   std::vector<csv::BadRow> bad_rows_;
   bool stopped_ = false;
   bool done_ = false;
+  bool waiting_for_memory_ = false;    ///< a step or parse waits for room in the grant
+  bool repump_scheduled_ = false;
 
   // JSON Lines: blocks parsed out of order wait here until the keys of every
   // block before them are merged (first-seen order is file order).

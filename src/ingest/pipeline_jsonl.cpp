@@ -128,12 +128,17 @@ std::uint64_t Pipeline::StopJson() {
 void Pipeline::PumpJson() {
   if (stopped_) return;
   while (parsing_ < options_.parse_slots && !blocks_.empty()) {
+    // One parse always runs (so the upload progresses); more only within the grant.
+    if (parsing_ > 0 && !account_->Fits(blocks_.front().data.capacity())) {
+      waiting_for_memory_ = true;
+      break;
+    }
     auto task = std::make_shared<JsonTask>();
     task->block = std::move(blocks_.front());
     blocks_.pop_front();
     task->index = task->block.index;
-    task->counted = task->block.data.size() * 2;  // the text, then about as much in values
-    account_->Take(task->block.data.size());
+    task->counted = task->block.data.capacity() * 2;  // the text, then about as much in values
+    account_->Take(task->block.data.capacity());
     ++parsing_;
     loop::SubmitWork(
         loop_,
@@ -224,6 +229,12 @@ void Pipeline::PumpJsonEncode() {
   if (stopped_ || !parse_context_) return;
   const RowPlan& plan = parse_context_->plan;
   while (parsing_ < options_.parse_slots && !json_to_encode_.empty()) {
+    const auto& arena = json_to_encode_.front()->parsed.arena;
+    std::uint64_t extra = arena.size() + arena.size() / 4;
+    if (parsing_ > 0 && !account_->Fits(extra)) {  // one always runs; more within the grant
+      waiting_for_memory_ = true;
+      break;
+    }
     std::shared_ptr<JsonTask> task = std::move(json_to_encode_.front());
     json_to_encode_.pop_front();
     const std::size_t width = task->width;
@@ -236,7 +247,6 @@ void Pipeline::PumpJsonEncode() {
       task->caps.push_back(planned ? plan.max_bytes[i] : 0);
       task->empty_is_null.push_back(planned ? plan.empty_is_null[i] : 0);
     }
-    std::uint64_t extra = task->parsed.arena.size() + task->parsed.arena.size() / 4;
     account_->Take(extra);
     task->counted += extra;
     ++parsing_;
@@ -258,7 +268,7 @@ void Pipeline::OnJsonEncoded(std::shared_ptr<JsonTask> task, int status) {
   rows_good_ += task->good;
   rows_bad_ += task->bad_count;
   if (!MergeBadRows(task->bad, task->bad_count)) return;
-  account_->Take(task->encoded.bytes());
+  account_->Take(task->encoded.held_bytes());
   if (events_.on_block) {
     events_.on_block(PipelineBlock{std::move(task->encoded), std::move(task->max_bytes), task->width});
   }

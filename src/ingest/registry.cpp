@@ -2,8 +2,10 @@
 // does, in order, everything that must answer before a byte of the body is
 // read — the options (400), the concurrency limit (503), `create` on an
 // existing table (409 table_exists), a duplicate of a sent Content-Digest
-// (409 duplicate_upload) — then creates the job (its S3 upload) and its
-// record in the catalog, and hands the job over. A job leaves the registry on
+// (409 duplicate_upload), admission by the memory budget (the upload's
+// working set must fit beside the others': it waits in order of arrival, up
+// to [server] upload_queue_wait, then 503 busy) — then creates the job (its S3 upload)
+// and its record in the catalog, and hands the job over. A job leaves the registry on
 // the loop turn after its on_finished; CancelAll (shutdown) cancels every job
 // through its cleanup path and reports once the last one has ended.
 #include <fmt/format.h>
@@ -18,9 +20,16 @@
 #include "db/table_ddl.hpp"
 #include "ingest/defer.hpp"
 #include "ingest/upload_job.hpp"
+#include "uv/uv_handle.hpp"
 
 namespace sluice::ingest {
 namespace {
+
+/// How long an upload waits for room in the memory budget before 503 busy
+/// ([server] upload_queue_wait). Its body is not read meanwhile.
+uint64_t AdmissionWaitMs(const config::Config* config) {
+  return config != nullptr ? static_cast<uint64_t>(config->server.upload_queue_wait.count()) : 30'000;
+}
 
 bool IsHex64(std::string_view text) {
   if (text.size() != 64) return false;
@@ -98,18 +107,31 @@ std::optional<IngestError> Normalize(IngestOptions& options) {
 }  // namespace
 
 struct IngestRegistry::Impl {
-  struct State {
+  struct State : std::enable_shared_from_this<State> {
     IngestContext context;
     std::map<std::string, std::shared_ptr<UploadJob>, std::less<>> jobs;
     std::size_t starting = 0;
     bool stopping = false;
     std::vector<std::function<void()>> when_empty;
+    /// Starts waiting for room in the budget, by ticket: when they give up.
+    struct Waiting {
+      uint64_t deadline_ms = 0;
+      std::function<void(IngestError)> refuse;
+    };
+    std::map<uint64_t, Waiting> waiting;
+    glue::UvHandle<uv_timer_t> admission_timer;
+
+    ~State() {
+      for (auto& [ticket, w] : waiting) context.budget->Cancel(ticket);
+    }
+    void Admit(std::function<void()> admitted, std::function<void(IngestError)> refuse);
+    void CheckWaiting();
 
     void MaybeEmpty() {
       if (!jobs.empty() || starting > 0 || when_empty.empty()) return;
-      auto waiting = std::move(when_empty);
+      auto callbacks = std::move(when_empty);
       when_empty.clear();
-      for (auto& done : waiting) done();
+      for (auto& done : callbacks) done();
     }
   };
   std::shared_ptr<State> state = std::make_shared<State>();
@@ -138,6 +160,12 @@ size_t IngestRegistry::running() const { return impl_->state->jobs.size() + impl
 void IngestRegistry::CancelAll(std::function<void()> done) {
   auto state = impl_->state;
   state->stopping = true;
+  auto waiters = std::move(state->waiting);
+  state->waiting.clear();
+  for (auto& [ticket, w] : waiters) {
+    state->context.budget->Cancel(ticket);
+    w.refuse(Error(503, "shutting_down", "the server is shutting down"));
+  }
   state->when_empty.push_back(std::move(done));
   auto jobs = state->jobs;  // a cancel may end a job (later) and change the map
   for (auto& [id, job] : jobs) job->Cancel("interrupted", "the server is shutting down");
@@ -168,8 +196,14 @@ void IngestRegistry::Impl::Start(IngestOptions options, IngestJob::Callbacks cal
     done(std::move(job), std::move(error));
   };
   auto next = [this, weak, options, callbacks, finish]() mutable {
-    if (!weak.lock()) return;
-    CreateJob(std::move(options), std::move(callbacks), std::move(finish));
+    auto s = weak.lock();
+    if (!s) return;
+    if (s->context.budget == nullptr) return CreateJob(std::move(options), std::move(callbacks), std::move(finish));
+    s->Admit([this, weak, options, callbacks, finish]() mutable {
+      if (auto alive = weak.lock()) {
+        CreateJob(std::move(options), std::move(callbacks), std::move(finish));
+      }
+    }, [finish](IngestError error) { finish(nullptr, std::move(error)); });
   };
   auto check_duplicate = [weak, options, finish, next]() mutable {
     auto s = weak.lock();
@@ -207,6 +241,65 @@ void IngestRegistry::Impl::Start(IngestOptions options, IngestJob::Callbacks cal
   });
 }
 
+void IngestRegistry::Impl::State::Admit(std::function<void()> admitted, std::function<void(IngestError)> refuse) {
+  MemoryBudget* budget = context.budget;
+  const uint64_t floor = UploadFloorBytes(context);
+  // Admitted later means from inside some account's Give or death: the job
+  // starts on a later loop turn (and hands the grant back if it cannot).
+  struct Call {
+    bool inside = true;  ///< still inside Reserve()
+    bool at_once = false;
+    uint64_t ticket = 0;
+  };
+  auto call = std::make_shared<Call>();
+  std::weak_ptr<State> weak = weak_from_this();
+  uv_loop_t* loop = context.loop;
+  call->ticket = budget->Reserve(floor, [call, weak, loop, budget, floor, admitted]() mutable {
+    if (call->inside) {
+      call->at_once = true;
+      return;
+    }
+    if (auto s = weak.lock()) s->waiting.erase(call->ticket);
+    Defer(loop, [weak, budget, floor, admitted]() mutable {
+      if (!weak.lock()) return budget->Release(floor);
+      admitted();
+    });
+  });
+  call->inside = false;
+  if (call->at_once) return admitted();
+  Waiting w;
+  w.deadline_ms = uv_now(loop) + AdmissionWaitMs(context.config);
+  w.refuse = std::move(refuse);
+  waiting.emplace(call->ticket, std::move(w));
+  if (!admission_timer.initialized()) {
+    admission_timer.Init(uv_timer_init, loop);
+    admission_timer->data = this;
+    uv_timer_start(admission_timer.get(), [](uv_timer_t* timer) {
+      if (auto* state = static_cast<State*>(timer->data)) state->CheckWaiting();
+    }, 250, 250);
+  }
+}
+
+void IngestRegistry::Impl::State::CheckWaiting() {
+  uint64_t now = uv_now(context.loop);
+  std::vector<std::function<void(IngestError)>> expired;
+  for (auto it = waiting.begin(); it != waiting.end();) {
+    if (it->second.deadline_ms > now) {
+      ++it;
+      continue;
+    }
+    context.budget->Cancel(it->first);
+    expired.push_back(std::move(it->second.refuse));
+    it = waiting.erase(it);
+  }
+  if (waiting.empty()) admission_timer.Close();
+  for (auto& refuse : expired) {
+    refuse(Error(503, "busy", fmt::format("the uploads running hold the memory budget ([server] memory_budget = {} "
+                                          "bytes; this upload needs {}); retry later",
+                                          context.budget->limit(), UploadFloorBytes(context))));
+  }
+}
+
 void IngestRegistry::Impl::CreateJob(IngestOptions options, IngestJob::Callbacks callbacks, StartCallback done) {
   const IngestContext& context = state->context;
   db::UploadRecord record;
@@ -225,6 +318,9 @@ void IngestRegistry::Impl::CreateJob(IngestOptions options, IngestJob::Callbacks
                                  Defer(s->context.loop, [weak, id] {
                                    if (auto now = weak.lock()) {
                                      now->jobs.erase(id);
+                                     if (now->jobs.empty() && now->starting == 0 && now->context.on_idle) {
+                                       now->context.on_idle();
+                                     }
                                      now->MaybeEmpty();
                                    }
                                  });

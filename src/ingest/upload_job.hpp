@@ -62,6 +62,10 @@ std::optional<csv::ColumnType> RequiredType(const db::SqlType& type);
 /// case-sensitive on Linux even where information_schema compares without case).
 void CheckTableExists(db::DbPool& pool, std::string table, std::function<void(core::Result<bool>)> done);
 
+/// The bytes an upload needs to progress (one S3 part and a few blocks): what
+/// IngestRegistry reserves from the budget before it starts the job.
+uint64_t UploadFloorBytes(const IngestContext& context);
+
 /// See the top of this file.
 class UploadJob final : public IngestJob {
  public:
@@ -72,6 +76,8 @@ class UploadJob final : public IngestJob {
   ~UploadJob() override;
 
   /// Sets up the S3 upload and the pipeline; an error means nothing started.
+  /// UploadFloorBytes() must have been reserved from the budget: the job's
+  /// account owns (and gives back) that grant from here on, also on error.
   core::Status Begin();
 
   bool Write(std::string_view bytes) override;
@@ -87,7 +93,7 @@ class UploadJob final : public IngestJob {
             std::function<void(const std::string&)> on_end);
 
   // Input and flow control (ingest_job.cpp).
-  bool ShouldPause() const;
+  bool ShouldPause();
   void MaybeResume();
   void SyncS3();
   // Pipeline → staging table (ingest_job.cpp).
@@ -136,7 +142,6 @@ class UploadJob final : public IngestJob {
 
   PublishMode mode_ = PublishMode::kCreate;
   std::shared_ptr<MemoryAccount> account_;
-  uint64_t pause_floor_ = 0;  ///< a job may always hold this much (so every job can progress)
   std::shared_ptr<Pipeline> pipeline_;
   std::unique_ptr<s3::MultipartUpload> upload_;
   uint64_t s3_counted_ = 0;

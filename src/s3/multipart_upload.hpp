@@ -141,6 +141,9 @@ class MultipartUpload {
   /// Bytes this upload holds: the part being filled plus every part not yet
   /// uploaded (queued, hashing, or in flight and kept for retries).
   uint64_t buffered_bytes() const noexcept { return buffered_bytes_; }
+  /// Bytes in the part being filled (part of buffered_bytes(); it moves on
+  /// only with more bytes, or at Finish).
+  uint64_t open_part_bytes() const noexcept { return current_ ? current_->size() : 0; }
   /// Bytes accepted by Write() so far.
   uint64_t bytes_written() const noexcept { return bytes_written_; }
   /// Parts hashing or uploading right now (at most max_parts_in_flight).

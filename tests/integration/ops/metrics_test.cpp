@@ -47,6 +47,7 @@ TEST_F(OpsMetricsTest, EveryFamilyIsThereAndWellFormed) {
         "sluice_uploads_running", "sluice_uploads_total", "sluice_ingest_received_bytes_total",
         "sluice_ingest_rows_total", "sluice_worker_queue_depth", "sluice_worker_items_running",
         "sluice_worker_items_total", "sluice_memory_budget_bytes", "sluice_memory_budget_used_bytes",
+        "sluice_memory_budget_reserved_bytes", "sluice_uploads_waiting_for_memory",
         "process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds",
         "sluice_build_info"}) {
     EXPECT_EQ(m.types.count(family), 1u) << family;

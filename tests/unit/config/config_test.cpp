@@ -181,7 +181,7 @@ TEST(ConfigTable, KeysSectionsAndSecrets) {
     EXPECT_TRUE(keys.insert(std::string(info.section) + "." + std::string(info.key)).second) << info.key;
     if (info.secret) secrets.insert(std::string(info.section) + "." + std::string(info.key));
   }
-  EXPECT_EQ(keys.size(), 43u);
+  EXPECT_EQ(keys.size(), 44u);
   EXPECT_EQ(secrets, (std::set<std::string>{"mariadb.password", "s3.access_key", "s3.secret_key", "s3.session_token",
                                             "auth.tokens", "auth.jwt_secret"}));
   EXPECT_TRUE(IsKnownSection("s3"));
@@ -440,7 +440,8 @@ TEST(ConfigFile, ReadsAFileAndNamesItInErrors) {
 TEST(ConfigDescribe, DefaultsGolden) {
   EXPECT_EQ(Describe(Config{}),
             "[server] listen = 127.0.0.1:8080\n[server] workers = 0\n[server] memory_budget = 256M\n"
-            "[server] max_upload_bytes = 0\n[server] max_concurrent_uploads = 16\n[server] max_page_rows = 10000\n"
+            "[server] max_upload_bytes = 0\n[server] max_concurrent_uploads = 16\n[server] upload_queue_wait = 30s\n"
+            "[server] max_page_rows = 10000\n"
             "[server] max_field_bytes = 16M\n[server] max_body_bytes = 1M\n[server] max_header_bytes = 16K\n[server] max_headers = 100\n"
             "[server] max_url_bytes = 8K\n[server] max_connections = 1024\n[server] header_timeout = 10s\n"
             "[server] idle_timeout = 1m\n[server] shutdown_grace = 30s\n[server] test_routes = false\n"
