@@ -13,13 +13,15 @@
 #   - wrk with QUERY_CLIENTS (64) connections and bench/load_queries.lua:
 #     filters, sorts, keyset paging on the server's cursors, offsets,
 #     aggregates, CSV/NDJSON, table and upload listings;
-#   - sluice's RSS sampled every 2 s.
+#   - sluice's RSS and the memory budget's used bytes (/metrics) sampled
+#     every 2 s; RSS again 5 s after the last upload (idle after).
 # Then: every upload answered 201 is verified — row count, and a checksum
 # (SUM of CRC32 over the row's values joined by 0x1f; all columns for
 # types=text tables, the id/uuid/name/email/city columns for typed ones)
 # against the same computed from the file, plus the record's sha256 against
 # sha256sum of the file. Also: 5xx other than 503 (must be 0), `error` lines
-# in sluice's log (must be 0), RSS over time (first vs last third).
+# in sluice's log (must be 0), RSS over time (first, middle and last third,
+# peak, idle after) and the budget's peak used bytes against memory_budget.
 # Prints a summary and writes it as KEY=VALUE lines to $DIR/summary.env
 # (bench/reliability_report.sh turns it into the README's table).
 #
@@ -96,6 +98,7 @@ cat >"$DIR/sluice.conf" <<CONF
 [server]
 listen = 127.0.0.1:$HTTP_PORT
 max_concurrent_uploads = 16
+memory_budget = 256M
 shutdown_grace = 5s
 [mariadb]
 host = 127.0.0.1
@@ -128,7 +131,8 @@ for pre in "load_q_text:&types=text" "load_q_typed:"; do
 done
 
 ( while kill -0 "$server_pid" 2>/dev/null; do
-    echo "$(date +%s) $(awk '/VmRSS/{print $2}' "/proc/$server_pid/status" 2>/dev/null)"
+    used=$(curl -s --max-time 5 "$URL/metrics" | awk '/^sluice_memory_budget_used_bytes /{print $2}')
+    echo "$(date +%s) $(awk '/VmRSS/{print $2}' "/proc/$server_pid/status" 2>/dev/null) ${used:-0}"
     sleep 2
   done ) >"$DIR/rss.log" &
 sampler_pid=$!
@@ -166,6 +170,10 @@ done
 wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 60s -s "$ROOT/bench/load_queries.lua" "$URL" >"$DIR/wrk.txt" 2>&1 || true
 wait "${uploader_pids[@]}" 2>/dev/null || true
 T1=$(date +%s)
+kill "$sampler_pid" 2>/dev/null || true
+sampler_pid=
+sleep 5  # the last upload's end returns the freed heap (malloc_trim on a worker)
+rss_idle=$(( $(awk '/VmRSS/{print $2}' "/proc/$server_pid/status") / 1024 ))
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- verification -------------------------------------------------------------
@@ -225,11 +233,12 @@ log_503=$(grep -cE '\[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
 log_errors=$(grep -vcE '\[http\] req=[0-9A-Z]+ 503 ' "$DIR/log_errors.txt" || true)
 verified_ok=$(awk '$1 == "verified_ok" {print $2}' "$DIR/verify.txt")
 verified_bad=$(awk '$1 == "verified_bad" {print $2}' "$DIR/verify.txt")
-read -r rss_first rss_last rss_peak < <(awk '$2 > 0 {v[n++] = $2} END {
+read -r rss_first rss_middle rss_last rss_peak used_peak < <(awk '$2 > 0 {v[n] = $2; u[n++] = $3} END {
   t = int(n / 3); if (t < 1) t = 1
-  for (i = 0; i < t; i++) a += v[i]; for (i = n - t; i < n; i++) b += v[i]
-  for (i = 0; i < n; i++) if (v[i] > p) p = v[i]
-  printf "%d %d %d\n", a / t / 1024, b / t / 1024, p / 1024 }' "$DIR/rss.log")
+  for (i = 0; i < t; i++) a += v[i]; for (i = t; i < n - t; i++) { m += v[i]; k++ }; for (i = n - t; i < n; i++) b += v[i]
+  if (k == 0) k = 1
+  for (i = 0; i < n; i++) { if (v[i] > p) p = v[i]; if (u[i] > q) q = u[i] }
+  printf "%d %d %d %d %d\n", a / t / 1024, m / k / 1024, b / t / 1024, p / 1024, q / 1048576 }' "$DIR/rss.log")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 alive=$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")
 
@@ -257,8 +266,12 @@ LOAD_VERIFIED_BAD=$verified_bad
 LOAD_LOG_ERRORS=$log_errors
 LOAD_LOG_503_LINES=$log_503
 LOAD_RSS_FIRST_THIRD_MB=$rss_first
+LOAD_RSS_MIDDLE_THIRD_MB=$rss_middle
 LOAD_RSS_LAST_THIRD_MB=$rss_last
 LOAD_RSS_PEAK_MB=$rss_peak
+LOAD_RSS_IDLE_AFTER_MB=$rss_idle
+LOAD_BUDGET_USED_PEAK_MIB=$used_peak
+LOAD_MEMORY_BUDGET_MIB=256
 LOAD_AVG_AFTER='$load_after'
 LOAD_HEALTHZ_AFTER=$alive
 SUM
@@ -271,7 +284,9 @@ printf '  uploads   %s (%s MB): 201 %s, 5xx %s, other %s; 503 answers retried %s
 printf '  verified  %s tables match their file (rows + checksum + sha256), %s do not\n' "$verified_ok" "$verified_bad"
 printf '  log       %s error lines (besides %s for intended 503s)\n' "$log_errors" "$log_503"
 head -3 "$DIR/log_errors.txt" | grep -vE ' 503 ' || true
-printf '  RSS       first third %s MB, last third %s MB, peak %s MB\n' "$rss_first" "$rss_last" "$rss_peak"
+printf '  RSS       first third %s MB, middle %s MB, last third %s MB, peak %s MB, idle after %s MB\n' \
+  "$rss_first" "$rss_middle" "$rss_last" "$rss_peak" "$rss_idle"
+printf '  budget    peak used %s MiB of memory_budget = 256M\n' "$used_peak"
 printf '  healthz   %s after the run\n' "$alive"
 grep MISMATCH "$DIR/verify.txt" | head -5 || true
 awk '$5 != 201' "$DIR/uploads.log" | head -5

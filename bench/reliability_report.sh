@@ -90,10 +90,14 @@ if os.path.exists(load_path):
     print(f"| query answers 4xx / 503 / other 5xx | {g('LOAD_QUERY_4XX')} / {g('LOAD_QUERY_503')} / {g('LOAD_QUERY_5XX')} |")
     print(f"| healthz after the run | {g('LOAD_HEALTHZ_AFTER')} |")
     print(f"| uploads (201 / 5xx / other) | {g('LOAD_UPLOADS')} ({g('LOAD_UPLOADS_201')} / {g('LOAD_UPLOADS_5XX')} / {g('LOAD_UPLOADS_OTHER')}), {g('LOAD_UPLOADED_MB')} MB |")
-    print(f"| 503 at max_concurrent_uploads (retried) | {g('LOAD_UPLOAD_503_RETRIES')} |")
+    print(f"| 503 busy (max_concurrent_uploads, or no room in memory_budget in time; retried) | {g('LOAD_UPLOAD_503_RETRIES')} |")
     print(f"| tables verified (rows + checksum + sha256) | {g('LOAD_VERIFIED_OK')} ok, {g('LOAD_VERIFIED_BAD')} bad |")
     print(f"| error lines in sluice's log (besides the intended 503s') | {g('LOAD_LOG_ERRORS')} ({g('LOAD_LOG_503_LINES')}) |")
-    print(f"| RSS first third / last third / peak | {g('LOAD_RSS_FIRST_THIRD_MB')} / {g('LOAD_RSS_LAST_THIRD_MB')} / {g('LOAD_RSS_PEAK_MB')} MB |")
+    if 'LOAD_RSS_MIDDLE_THIRD_MB' in env:
+        print(f"| RSS first / middle / last third, peak, idle after | {g('LOAD_RSS_FIRST_THIRD_MB')} / {g('LOAD_RSS_MIDDLE_THIRD_MB')} / {g('LOAD_RSS_LAST_THIRD_MB')}, {g('LOAD_RSS_PEAK_MB')}, {g('LOAD_RSS_IDLE_AFTER_MB')} MB |")
+        print(f"| memory budget used, peak (of memory_budget) | {g('LOAD_BUDGET_USED_PEAK_MIB')} MiB (of {g('LOAD_MEMORY_BUDGET_MIB')} MiB) |")
+    else:
+        print(f"| RSS first third / last third / peak | {g('LOAD_RSS_FIRST_THIRD_MB')} / {g('LOAD_RSS_LAST_THIRD_MB')} / {g('LOAD_RSS_PEAK_MB')} MB |")
 else:
     print("\nLoad: no summary at " + load_path + " (run bench/load_reliability.sh).")
 PY
