@@ -1,64 +1,46 @@
 // ResultWriter (see result_writer.hpp). The per-row paths are the hot loop of
-// a large answer, so keys are escaped once up front, JSON strings are copied
-// in runs between the bytes that need escaping (a table lookup per byte, one
-// append per run), CSV fields are scanned once for the characters that force
-// quoting, and nothing allocates per cell beyond the caller's buffer growing.
+// a large answer, so keys are escaped once up front, JSON strings go through
+// core::AppendJsonString (runs between the bytes that need escaping appended
+// whole, found eight bytes at a time), CSV fields are scanned once, eight bytes
+// at a time, for the characters that force quoting, and nothing allocates per
+// cell beyond the caller's buffer growing.
 #include "query/result_writer.hpp"
 
-#include <array>
+#include <cstdint>
 #include <cstring>
 
+#include "core/json_writer.hpp"
 
 namespace sluice::query {
 namespace {
 
-/// 1 for the bytes a JSON string must escape: control characters, DEL, `"`, `\`.
-constexpr auto kJsonEscape = [] {
-  std::array<unsigned char, 256> table{};
-  for (int c = 0; c < 0x20; ++c) table[c] = 1;
-  table[0x7f] = 1;
-  table['"'] = 1;
-  table['\\'] = 1;
-  return table;
-}();
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 
-/// 1 for the bytes that make a CSV field need quotes: `,` `"` CR LF.
-constexpr auto kCsvQuote = [] {
-  std::array<unsigned char, 256> table{};
-  table[','] = 1;
-  table['"'] = 1;
-  table['\r'] = 1;
-  table['\n'] = 1;
-  return table;
-}();
+/// Non-zero when some byte of `word` is zero (exact about "some").
+constexpr std::uint64_t HasZeroByte(std::uint64_t word) { return (word - kOnes) & ~word & kHighBits; }
 
-/// core::AppendJsonString's output, faster: safe runs are appended whole.
-void AppendJsonText(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  const char* data = text.data();
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(data[i]);
-    if (kJsonEscape[c] == 0) continue;
-    out.append(data + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xf]);
-    }
+/// Non-zero when some byte of `word` is `,` `"` CR or LF.
+constexpr std::uint64_t WordNeedsQuotes(std::uint64_t word) {
+  return HasZeroByte(word ^ (kOnes * ',')) | HasZeroByte(word ^ (kOnes * '"')) | HasZeroByte(word ^ (kOnes * '\r')) |
+         HasZeroByte(word ^ (kOnes * '\n'));
+}
+
+/// True when a CSV field holding `field` must be quoted: it has `,` `"` CR or
+/// LF. Eight bytes at a time.
+bool NeedsQuotes(std::string_view field) {
+  const char* data = field.data();
+  std::size_t i = 0;
+  for (; field.size() - i >= 8; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    if (WordNeedsQuotes(word) != 0) return true;
   }
-  out.append(data + run, text.size() - run);
-  out.push_back('"');
+  for (; i < field.size(); ++i) {
+    char c = data[i];
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -103,8 +85,8 @@ bool IsJsonNumber(std::string_view text) {
 ResultWriter::ResultWriter(Format format, std::vector<OutputColumn> columns, PageHead head)
     : format_(format), columns_(std::move(columns)), head_(std::move(head)) {
   for (const auto& column : columns_) {
-    std::string key;
-    AppendJsonText(key, column.name);
+    std::string key = json_keys_.empty() ? "" : ",";
+    core::AppendJsonString(key, column.name);
     key.push_back(':');
     json_keys_.push_back(std::move(key));
   }
@@ -114,7 +96,7 @@ void ResultWriter::Begin(std::string& out) {
   switch (format_) {
     case Format::kJson:
       out += "{\"table\":";
-      AppendJsonText(out, head_.table);
+      core::AppendJsonString(out, head_.table);
       out += ",\"total\":";
       out += head_.total ? std::to_string(*head_.total) : "null";
       out += ",\"offset\":";
@@ -138,8 +120,7 @@ void ResultWriter::Begin(std::string& out) {
 void ResultWriter::JsonObject(std::string& out, const RowView& row) {
   out.push_back('{');
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out += json_keys_[i];
+    out += json_keys_[i];  // `,"name":` (no comma for the first)
     if (row.cells[i] == nullptr) {
       out += "null";
       continue;
@@ -148,21 +129,14 @@ void ResultWriter::JsonObject(std::string& out, const RowView& row) {
     if (columns_[i].numeric && IsJsonNumber(cell)) {
       out.append(cell);
     } else {
-      AppendJsonText(out, cell);
+      core::AppendJsonString(out, cell);
     }
   }
   out.push_back('}');
 }
 
 void ResultWriter::CsvField(std::string& out, std::string_view field) {
-  bool plain = true;
-  for (char c : field) {
-    if (kCsvQuote[static_cast<unsigned char>(c)] != 0) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) {
+  if (!NeedsQuotes(field)) {
     out.append(field);
     return;
   }
@@ -199,7 +173,7 @@ void ResultWriter::End(std::string& out, const std::optional<std::string>& next_
   if (format_ != Format::kJson) return;
   out += "],\"next_cursor\":";
   if (next_cursor) {
-    AppendJsonText(out, *next_cursor);
+    core::AppendJsonString(out, *next_cursor);
   } else {
     out += "null";
   }

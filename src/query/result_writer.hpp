@@ -77,7 +77,7 @@ class ResultWriter {
 
   Format format_;
   std::vector<OutputColumn> columns_;
-  std::vector<std::string> json_keys_;  ///< `"name":` per column, escaped once
+  std::vector<std::string> json_keys_;  ///< `,"name":` per column (first without the comma), escaped once
   PageHead head_;
   std::uint64_t rows_ = 0;
 };
