@@ -1,9 +1,10 @@
-// See json_writer.hpp. AppendJsonString is on the hot path of every query
-// answer (result_writer.cpp writes each text cell through it), so it scans
+// See json_writer.hpp. WriteJsonString is on the hot path of every query
+// answer (result_writer.cpp writes each text cell through it), so it works
 // eight bytes at a time: a word with no byte that needs escaping (checked
 // with the classic SWAR "has a byte less than / equal to" tricks, which are
-// exact about whether any such byte exists) is part of a run that is later
-// appended whole; only words holding such a byte are looked at byte by byte.
+// exact about whether any such byte exists) is copied as it is; only words
+// holding such a byte are looked at byte by byte. It writes into room the
+// caller made (MaxJsonStringSize), so there is no capacity check per byte.
 #include "core/json_writer.hpp"
 
 #include <array>
@@ -37,51 +38,83 @@ constexpr std::uint64_t WordNeedsEscape(std::uint64_t word) {
          HasZeroByte(word ^ (kOnes * 0x7f));
 }
 
-void AppendEscape(std::string& out, unsigned char c) {
+/// Writes the escape of `c` (one kJsonEscape marks) at `dest`; returns the end.
+char* WriteEscape(char* dest, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
+  char named = 0;
   switch (c) {
-    case '"': out.append("\\\"", 2); return;
-    case '\\': out.append("\\\\", 2); return;
-    case '\n': out.append("\\n", 2); return;
-    case '\r': out.append("\\r", 2); return;
-    case '\t': out.append("\\t", 2); return;
-    case '\b': out.append("\\b", 2); return;
-    case '\f': out.append("\\f", 2); return;
-    default: {
-      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out.append(escape, 6);
-    }
+    case '"': named = '"'; break;
+    case '\\': named = '\\'; break;
+    case '\n': named = 'n'; break;
+    case '\r': named = 'r'; break;
+    case '\t': named = 't'; break;
+    case '\b': named = 'b'; break;
+    case '\f': named = 'f'; break;
+    default: break;
   }
+  dest[0] = '\\';
+  if (named != 0) {
+    dest[1] = named;
+    return dest + 2;
+  }
+  dest[1] = 'u';
+  dest[2] = '0';
+  dest[3] = '0';
+  dest[4] = kHex[c >> 4];
+  dest[5] = kHex[c & 0xf];
+  return dest + 6;
 }
 
 }  // namespace
 
-void AppendJsonString(std::string& out, std::string_view text) {
+char* WriteJsonString(char* dest, std::string_view text) {
   const char* data = text.data();
   const std::size_t size = text.size();
-  out.push_back('"');
-  std::size_t run = 0;  // start of the bytes not yet appended
+  *dest++ = '"';
   std::size_t i = 0;
   while (i < size) {
     if (size - i >= 8) {
       std::uint64_t word;
       std::memcpy(&word, data + i, 8);
-      if (WordNeedsEscape(word) == 0) {
+      if (WordNeedsEscape(word) == 0) {  // the usual case: eight bytes as they are
+        std::memcpy(dest, &word, 8);
+        dest += 8;
         i += 8;
         continue;
       }
     }
-    const std::size_t stop = size - i >= 8 ? i + 8 : size;
+    const std::size_t left = size - i;
+    if (left < 8 && size >= 8) {
+      // The tail: when the text's last eight bytes are all plain, the ones
+      // before the tail among them went out as they are, so writing the eight
+      // again, ending at the tail's end, rewrites those with themselves.
+      std::uint64_t word;
+      std::memcpy(&word, data + size - 8, 8);
+      if (WordNeedsEscape(word) == 0) {
+        std::memcpy(dest + left - 8, &word, 8);
+        dest += left;
+        break;
+      }
+    }
+    const std::size_t stop = left >= 8 ? i + 8 : size;
     for (; i < stop; ++i) {
       auto c = static_cast<unsigned char>(data[i]);
-      if (kJsonEscape[c] == 0) continue;
-      out.append(data + run, i - run);
-      AppendEscape(out, c);
-      run = i + 1;
+      if (kJsonEscape[c] == 0) {
+        *dest++ = static_cast<char>(c);
+      } else {
+        dest = WriteEscape(dest, c);
+      }
     }
   }
-  out.append(data + run, size - run);
-  out.push_back('"');
+  *dest++ = '"';
+  return dest;
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  const std::size_t old = out.size();
+  out.resize(old + MaxJsonStringSize(text.size()));
+  char* end = WriteJsonString(out.data() + old, text);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace sluice::core

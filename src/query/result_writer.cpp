@@ -2,10 +2,13 @@
 // a large answer, so keys are escaped once up front, JSON strings go through
 // core::AppendJsonString (runs between the bytes that need escaping appended
 // whole, found eight bytes at a time), CSV fields are scanned once, eight bytes
-// at a time, for the characters that force quoting, and nothing allocates per
-// cell beyond the caller's buffer growing.
+// at a time, for the characters that force quoting. A row is written with
+// plain pointer stores into a scratch buffer sized for its worst case and
+// appended to the caller's buffer in one piece, so nothing allocates or
+// checks capacity per cell.
 #include "query/result_writer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -88,6 +91,7 @@ ResultWriter::ResultWriter(Format format, std::vector<OutputColumn> columns, Pag
     std::string key = json_keys_.empty() ? "" : ",";
     core::AppendJsonString(key, column.name);
     key.push_back(':');
+    keys_bytes_ += key.size();
     json_keys_.push_back(std::move(key));
   }
 }
@@ -117,55 +121,83 @@ void ResultWriter::Begin(std::string& out) {
   }
 }
 
-void ResultWriter::JsonObject(std::string& out, const RowView& row) {
-  out.push_back('{');
+char* ResultWriter::Room(std::size_t bytes) {
+  if (scratch_.size() < bytes) scratch_.resize(std::max(bytes, scratch_.size() * 2));
+  return scratch_.data();
+}
+
+char* ResultWriter::JsonObject(char* p, const RowView& row) {
+  *p++ = '{';
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    out += json_keys_[i];  // `,"name":` (no comma for the first)
+    const std::string& key = json_keys_[i];  // `,"name":` (no comma for the first)
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
     if (row.cells[i] == nullptr) {
-      out += "null";
+      std::memcpy(p, "null", 4);
+      p += 4;
       continue;
     }
     std::string_view cell(row.cells[i], row.lengths[i]);
     if (columns_[i].numeric && IsJsonNumber(cell)) {
-      out.append(cell);
+      std::memcpy(p, cell.data(), cell.size());
+      p += cell.size();
     } else {
-      core::AppendJsonString(out, cell);
+      p = core::WriteJsonString(p, cell);
     }
   }
-  out.push_back('}');
+  *p++ = '}';
+  return p;
+}
+
+char* ResultWriter::WriteCsvField(char* p, std::string_view field) {
+  if (!NeedsQuotes(field)) {
+    std::memcpy(p, field.data(), field.size());
+    return p + field.size();
+  }
+  *p++ = '"';
+  for (char c : field) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  return p;
 }
 
 void ResultWriter::CsvField(std::string& out, std::string_view field) {
-  if (!NeedsQuotes(field)) {
-    out.append(field);
-    return;
-  }
-  out.push_back('"');
-  for (char c : field) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
+  char* start = Room(2 * field.size() + 2);
+  out.append(start, static_cast<std::size_t>(WriteCsvField(start, field) - start));
 }
 
 void ResultWriter::Row(std::string& out, const RowView& row) {
+  // The row is written into scratch_, sized once for the worst case (every
+  // byte escaped), then appended in one piece: no capacity check per cell.
+  std::size_t bound = 4 + keys_bytes_;
+  const std::size_t columns = columns_.size();
+  for (std::size_t i = 0; i < columns; ++i) {
+    if (row.cells[i] != nullptr) bound += core::MaxJsonStringSize(row.lengths[i]) + 1;
+    bound += 4;  // null, a comma
+  }
+  char* start = Room(bound);
+  char* p = start;
   switch (format_) {
     case Format::kJson:
-      if (rows_ > 0) out.push_back(',');
-      JsonObject(out, row);
+      if (rows_ > 0) *p++ = ',';
+      p = JsonObject(p, row);
       break;
     case Format::kNdjson:
-      JsonObject(out, row);
-      out.push_back('\n');
+      p = JsonObject(p, row);
+      *p++ = '\n';
       break;
     case Format::kCsv:
-      for (std::size_t i = 0; i < columns_.size(); ++i) {
-        if (i > 0) out.push_back(',');
-        if (row.cells[i] != nullptr) CsvField(out, std::string_view(row.cells[i], row.lengths[i]));
+      for (std::size_t i = 0; i < columns; ++i) {
+        if (i > 0) *p++ = ',';
+        if (row.cells[i] != nullptr) p = WriteCsvField(p, std::string_view(row.cells[i], row.lengths[i]));
       }
-      out += "\r\n";
+      *p++ = '\r';
+      *p++ = '\n';
       break;
   }
+  out.append(start, static_cast<std::size_t>(p - start));
   ++rows_;
 }
 

@@ -72,12 +72,16 @@ class ResultWriter {
   std::uint64_t rows() const noexcept { return rows_; }
 
  private:
-  void JsonObject(std::string& out, const RowView& row);
+  char* Room(std::size_t bytes);
+  char* JsonObject(char* p, const RowView& row);
+  static char* WriteCsvField(char* p, std::string_view field);
   void CsvField(std::string& out, std::string_view field);
 
   Format format_;
   std::vector<OutputColumn> columns_;
   std::vector<std::string> json_keys_;  ///< `,"name":` per column (first without the comma), escaped once
+  std::size_t keys_bytes_ = 0;          ///< all of json_keys_
+  std::string scratch_;                 ///< one row is written here, then appended (Row)
   PageHead head_;
   std::uint64_t rows_ = 0;
 };
