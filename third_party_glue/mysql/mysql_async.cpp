@@ -285,6 +285,7 @@ void MysqlConnection::CancelResolve() {
 
 bool MysqlConnection::PrepareAttempt() {
   attempt_host_ = addresses_[next_address_++];
+  ClosePoll();  // the next attempt's socket may get the old one's number
   mysql_.reset(mysql_init(nullptr));
   if (mysql_ == nullptr) {
     FinishConnect(ClientError(CR_OUT_OF_MEMORY, "mysql_init failed"));
@@ -585,6 +586,7 @@ bool MysqlConnection::AfterSinkCall(bool more) {
   }
   if (!more) {
     stream_paused_ = true;
+    Disarm();  // nothing may resume the fetch until ResumeStream()
     return false;
   }
   return true;
@@ -714,6 +716,7 @@ void MysqlConnection::Close(CloseCallback done) {
     FinishClose();
     return;
   }
+  Disarm();  // the close may end the socket inside the call
   state_ = State::kClosing;
   suspended_ = false;
   Run(0);
@@ -855,12 +858,21 @@ void MysqlConnection::Arm(int wait) {
     if ((wait & MYSQL_WAIT_READ) != 0) events |= UV_READABLE;
     if ((wait & MYSQL_WAIT_WRITE) != 0) events |= UV_WRITABLE;
     if ((wait & MYSQL_WAIT_EXCEPT) != 0) events |= UV_PRIORITIZED;
-    int rc = uv_poll_start(poll_.get(), events, &OnPollReady);
-    if (rc != 0) {
-      FailInFlight(UvStatus(rc, "uv_poll_start"));
-      return;
+    // Already watching for exactly this (the usual case: one read wait after
+    // another, statement after statement): nothing to change. libuv's
+    // uv_poll_start would take the fd out of epoll and put it back.
+    if (!poll_active_ || poll_events_ != events) {
+      int rc = uv_poll_start(poll_.get(), events, &OnPollReady);
+      if (rc != 0) {
+        FailInFlight(UvStatus(rc, "uv_poll_start"));
+        return;
+      }
+      poll_active_ = true;
+      poll_events_ = events;
     }
-    poll_active_ = true;
+  } else if (poll_active_) {
+    uv_poll_stop(poll_.get());  // a wait for the timer only: no I/O may resume the call
+    poll_active_ = false;
   }
   if ((wait & MYSQL_WAIT_TIMEOUT) != 0) {
     uv_timer_start(wait_timer_.get(), &OnWaitTimer, mysql_get_timeout_value_ms(mysql_.get()), 0);
@@ -873,6 +885,10 @@ void MysqlConnection::Disarm() {
     poll_active_ = false;
   }
   uv_timer_stop(wait_timer_.get());
+}
+
+bool MysqlConnection::CallMayCloseOrOpenSockets() const noexcept {
+  return state_ == State::kConnecting || state_ == State::kClosing;
 }
 
 void MysqlConnection::ClosePoll() {
@@ -957,9 +973,20 @@ void MysqlConnection::OnIo(int status, int events) {
     if ((events & UV_WRITABLE) != 0) ready |= MYSQL_WAIT_WRITE;
     if ((events & UV_PRIORITIZED) != 0) ready |= MYSQL_WAIT_EXCEPT;
   }
+  if (!suspended_ || stream_paused_ || (wait_ & kIoWaits) == 0) {
+    // The watch outlived its wait (see Rules): the socket became readable
+    // while nothing waits on it — an idle connection the server ended, say.
+    // Stop watching; CheckIdle() tells the pool before the next lend.
+    Disarm();
+    return;
+  }
   // On a poll error, let the connector try the I/O and meet the error itself.
   if (ready == 0) ready = wait_ & kIoWaits;
-  Disarm();  // stopped before _cont: the connector may close the fd inside it
+  if (CallMayCloseOrOpenSockets()) {
+    Disarm();  // connect and close may close the fd and open another with its number
+  } else {
+    uv_timer_stop(wait_timer_.get());  // the watch stays for the next wait (Run closes it if the fd goes)
+  }
   Run(ready);
 }
 

@@ -26,9 +26,16 @@
 //    frees what it allocated. An idle open connection gets the blocking
 //    mysql_close: its COM_QUIT is a few bytes into an empty socket buffer.
 //    Close() is the normal way.
-//  - The socket has exactly one uv_poll_t. It is stopped before every `_cont`
-//    (the connector may close the fd inside it) and closed as soon as the fd is
-//    gone, before anyone can reuse the number (libuv poll.rst).
+//  - The socket has exactly one uv_poll_t, closed as soon as the fd is gone,
+//    before anyone can reuse the number (libuv poll.rst). Statements keep it
+//    watching across waits and between statements (restarting a uv_poll costs
+//    two or three epoll_ctl calls; a statement usually waits once, for its
+//    answer): the connector may close the fd inside a statement's `_cont` only
+//    on an error that ends the call, and Run() closes the poll right after,
+//    before anything else runs on the loop. Connect and close, which may close
+//    one socket and open another, stop it before every `_cont`. A watch that
+//    fires while nothing waits (an idle connection the server ended, a paused
+//    stream) is stopped; a paused stream stops it when it pauses.
 //  - Handles close asynchronously: after the last connection is destroyed, run
 //    the loop once more before uv_loop_close().
 //  - Errors are converted here: Status{kDb, mysql_errno, "<sqlstate> <message>"}.
@@ -265,6 +272,7 @@ class MysqlConnection {
   bool Advance();
   void Arm(int wait);
   void Disarm();
+  bool CallMayCloseOrOpenSockets() const noexcept;
   void ClosePoll();
   bool SocketOpen() const noexcept;
   void Cancel();
@@ -335,6 +343,7 @@ class MysqlConnection {
   UvHandle<uv_poll_t> poll_;          ///< the socket's one poll handle
   int poll_fd_ = -1;                  ///< the fd poll_ was initialised with
   bool poll_active_ = false;
+  int poll_events_ = 0;               ///< UV_* events poll_ watches while active
   UvHandle<uv_timer_t> wait_timer_;   ///< MYSQL_WAIT_TIMEOUT
   UvHandle<uv_timer_t> op_timer_;     ///< connect deadline; zero-delay deferred completion
   std::function<void()> deferred_;    ///< a completion waiting for the next loop turn
