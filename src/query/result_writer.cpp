@@ -9,6 +9,7 @@
 #include "query/result_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -29,21 +30,25 @@ constexpr std::uint64_t WordNeedsQuotes(std::uint64_t word) {
          HasZeroByte(word ^ (kOnes * '\n'));
 }
 
-/// True when a CSV field holding `field` must be quoted: it has `,` `"` CR or
-/// LF. Eight bytes at a time.
-bool NeedsQuotes(std::string_view field) {
-  const char* data = field.data();
-  std::size_t i = 0;
-  for (; field.size() - i >= 8; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data + i, 8);
-    if (WordNeedsQuotes(word) != 0) return true;
+/// 1 for the bytes that make a CSV field need quotes: `,` `"` CR LF.
+constexpr auto kCsvQuote = [] {
+  std::array<unsigned char, 256> table{};
+  table[','] = 1;
+  table['"'] = 1;
+  table['\r'] = 1;
+  table['\n'] = 1;
+  return table;
+}();
+
+/// `field` quoted at `p`, quotes doubled (room: 2 × size + 2); returns the end.
+char* WriteQuotedCsvField(char* p, std::string_view field) {
+  *p++ = '"';
+  for (char c : field) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
   }
-  for (; i < field.size(); ++i) {
-    char c = data[i];
-    if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
-  }
-  return false;
+  *p++ = '"';
+  return p;
 }
 
 }  // namespace
@@ -150,16 +155,33 @@ char* ResultWriter::JsonObject(char* p, const RowView& row) {
 }
 
 char* ResultWriter::WriteCsvField(char* p, std::string_view field) {
-  if (!NeedsQuotes(field)) {
-    std::memcpy(p, field.data(), field.size());
-    return p + field.size();
+  // Copied eight bytes at a time while checked; a byte that needs quoting
+  // (rare) starts the field over, quoted.
+  char* start = p;
+  const char* data = field.data();
+  const std::size_t size = field.size();
+  std::size_t i = 0;
+  for (; size - i >= 8; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    if (WordNeedsQuotes(word) != 0) return WriteQuotedCsvField(start, field);
+    std::memcpy(p, &word, 8);
+    p += 8;
   }
-  *p++ = '"';
-  for (char c : field) {
-    if (c == '"') *p++ = '"';
-    *p++ = c;
+  const std::size_t left = size - i;
+  if (left == 0) return p;
+  if (size >= 8) {  // the tail: the field's last eight bytes, rewriting the plain ones before it
+    std::uint64_t word;
+    std::memcpy(&word, data + size - 8, 8);
+    if (WordNeedsQuotes(word) != 0) return WriteQuotedCsvField(start, field);
+    std::memcpy(p + left - 8, &word, 8);
+    return p + left;
   }
-  *p++ = '"';
+  for (; i < size; ++i) {
+    auto c = static_cast<unsigned char>(data[i]);
+    if (kCsvQuote[c] != 0) return WriteQuotedCsvField(start, field);
+    *p++ = static_cast<char>(c);
+  }
   return p;
 }
 
@@ -191,7 +213,13 @@ void ResultWriter::Row(std::string& out, const RowView& row) {
     case Format::kCsv:
       for (std::size_t i = 0; i < columns; ++i) {
         if (i > 0) *p++ = ',';
-        if (row.cells[i] != nullptr) p = WriteCsvField(p, std::string_view(row.cells[i], row.lengths[i]));
+        if (row.cells[i] == nullptr) continue;
+        if (columns_[i].numeric) {  // a number's text never holds , " CR or LF
+          std::memcpy(p, row.cells[i], row.lengths[i]);
+          p += row.lengths[i];
+        } else {
+          p = WriteCsvField(p, std::string_view(row.cells[i], row.lengths[i]));
+        }
       }
       *p++ = '\r';
       *p++ = '\n';

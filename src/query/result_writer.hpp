@@ -39,7 +39,10 @@ struct RowView {
 /// A column of the answer.
 struct OutputColumn {
   std::string name;
-  bool numeric = false;  ///< written as a JSON number (when its text is one)
+  /// The column's SQL type is a number (integer, DECIMAL, FLOAT, DOUBLE):
+  /// JSON writes it as a number (when its text is one), CSV as it is (such
+  /// text never holds `,` `"` CR or LF).
+  bool numeric = false;
 };
 
 /// What the JSON envelope says besides the rows.
