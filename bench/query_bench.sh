@@ -16,10 +16,15 @@
 # SET STATEMENT max_statement_time prefix) two ways: with bench_query_sql — the
 # mariadb client's library, mysql_real_query + mysql_use_result + every row
 # read, on one connection (p50/p99) — and with the `mariadb` command-line
-# client itself: one session running the statement N times (--batch --quick,
-# output to /dev/null), its wall time less an empty session's, / N (a mean:
-# the client times nothing finer). Page 1 is then also measured with 8
-# connections (wrk -t2 -c8: throughput with some concurrency). Then streams
+# client itself, in one session, so its process start is not counted: p50/p99
+# per statement from the server's clock read between runs (cli_p50_ms: each
+# run sits between two `SELECT SYSDATE(6)` markers, whose own round trip is
+# measured alone and taken off), and the mean over one session running it N
+# times (--batch --quick, output to /dev/null; wall time less an empty
+# session's, / N). The HTTP floor — GET /healthz through the same server and
+# wrk — is printed first: no answer can come back faster. Page 1 is then also
+# measured with 8 connections (wrk -t2 -c8: throughput with some
+# concurrency). Then streams
 # 1,000,000 rows as CSV (curl, to /dev/null) and
 # reports MB/s next to the same SELECT read by the client library, and the
 # `mariadb --batch` client writing the same rows as TSV.
@@ -29,8 +34,9 @@
 # Env: SLUICE_BENCH_BUILD (a Release build dir with src/sluice and
 # bench/bench_query_sql; default build-query-rel), SLUICE_BENCH_DIR
 # (/tmp/sluice-bench-query), SLUICE_BENCH_PORT (33112, MariaDB),
-# SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs, 30; a
-# slow statement stops after 60 s once 3 ran), KEEP_DB (0: stop the server at
+# SLUICE_BENCH_HTTP_PORT (18632), DURATION (wrk, 10s), RUNS (SQL runs of a
+# statement slower than 0.1 s, 30; one stops after 60 s once 3 ran; faster
+# ones run for as long as wrk did), KEEP_DB (0: stop the server at
 # the end if this script started it), QUERIES (only these rows of the table,
 # by number from 0, e.g. "0 2 3"; default all), CSV (0: skip the streaming).
 set -euo pipefail
@@ -145,16 +151,19 @@ paths=("/rows?limit=100"
 # how long one takes (wrk then runs at least 3 of them).
 : >"$DIR/serve.log.sql"
 durations=()
+first_seconds=()
 j=0
 for p in "${paths[@]}"; do
   j=$((j + 1))
   if [[ -n ${QUERIES:-} && " $QUERIES " != *" $((j - 1)) "* ]]; then
     durations+=(0)
+    first_seconds+=(0)
     echo "(skipped)" >>"$DIR/serve.log.sql"
     continue
   fi
   before=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
   seconds=$(curl -sf -o /dev/null -w '%{time_total}' "$B$p")
+  first_seconds+=("$seconds")
   durations+=("$(echo "d = $seconds * 3 + 1; if (d < ${DURATION%s}) d = ${DURATION%s}; scale = 0; d / 1" | bc)")
   for _ in $(seq 50); do
     now=$(grep -c '\[query\] req=' "$DIR/serve.log" || true)
@@ -176,7 +185,7 @@ wrk_latency() {  # URL seconds → "p50 p99 non-2xx" (ms, ms, count)
   wrk -t1 -c1 -d"$2s" --timeout 300s --latency "$1" </dev/null 2>&1 | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } /Non-2xx/ { bad = $NF }
-    END { printf "%.2f %.2f %d\n", p50, p99, bad }'
+    END { printf "%.3f %.3f %d\n", p50, p99, bad }'
 }
 
 # The `mariadb` client: mean ms per statement over one session of $2 runs.
@@ -194,10 +203,45 @@ cli_mean_ms() {  # SQL runs
   echo "(($end - $start) - $empty) * 1000 / $2" | bc -l
 }
 
+# The `mariadb` client, per statement, in one session (no process start):
+# the statement runs N times, each run between two markers `SELECT '@ts',
+# SYSDATE(6)` (the server's clock when the marker runs). The gap between two
+# markers is one client round of the statement — sent, run, every row read
+# and printed (--batch --quick, to a file) — plus one marker's own round,
+# which is measured the same way with nothing between markers; its median is
+# taken off. Prints "p50 p99 mean" in ms over the N runs.
+cli_p50_ms() {  # SQL runs
+  local marker="SELECT '@ts', SYSDATE(6);" statements="" bare="" k
+  for ((k = 0; k < $2; ++k)); do
+    statements+="$marker"$'\n'"$1;"$'\n'
+    bare+="$marker"$'\n'
+  done
+  statements+="$marker"
+  bare+="$marker"
+  sql --quick <<<"$bare" >"$DIR/cli.bare.out"
+  sql --quick <<<"$statements" >"$DIR/cli.out"
+  python3 - "$DIR/cli.bare.out" "$DIR/cli.out" <<'PY'
+import sys, datetime
+def stamps(path):
+    out = []
+    for line in open(path, encoding="utf-8", errors="replace"):
+        if line.startswith("@ts\t"):
+            out.append(datetime.datetime.strptime(line.split("\t")[1].strip(), "%Y-%m-%d %H:%M:%S.%f").timestamp())
+    return [b - a for a, b in zip(out, out[1:])]
+bare = sorted(stamps(sys.argv[1]))
+runs = sorted(d - bare[len(bare) // 2] for d in stamps(sys.argv[2]))
+at = lambda q: runs[min(len(runs) - 1, int(q * len(runs)))] * 1000
+print(f"{at(0.5):.3f} {at(0.99):.3f} {sum(runs) / len(runs) * 1000:.3f}")
+PY
+}
+
 limit_ms=$(awk '/max_statement_time/ { v = $3; sub(/s$/, "", v); print v * 1000 }' "$DIR/sluice.conf")
 echo "load before: $(uptime | sed 's/.*load average: //')"
-printf '\n%-26s %12s %12s   %12s %12s   %8s   %12s\n' "query ($ROWS rows)" "sluice p50" "p99" "SQL p50" "p99" \
-  "p50 ratio" "mariadb mean"
+# The floor of any HTTP answer here: the same server and wrk, no database.
+read -r floor50 floor99 _ < <(wrk_latency "http://127.0.0.1:$HTTP_PORT/healthz" "${DURATION%s}")
+printf 'HTTP floor: GET /healthz (wrk -t1 -c1) p50 %.3f ms, p99 %.3f ms\n' "$floor50" "$floor99"
+printf '\n%-26s %11s %11s   %11s %11s %7s   %11s %11s %7s   %11s\n' "query ($ROWS rows)" "sluice p50" "p99" \
+  "SQL p50" "p99" "ratio" "mariadb p50" "p99" "ratio" "mariadb mean"
 i=0
 while IFS= read -r statement; do
   if [[ -n ${QUERIES:-} && " $QUERIES " != *" $i "* ]]; then i=$((i + 1)); continue; fi
@@ -206,14 +250,22 @@ while IFS= read -r statement; do
     echo "${names[$i]}: $bad answers were not 200 (max_statement_time?): $(curl -s "$B${paths[$i]}" | head -c 300)"
   fi
   full="SET STATEMENT max_statement_time=$((limit_ms / 1000)).000 FOR $statement"
+  # A fast statement runs as long as wrk ran (thousands of runs, so its p50
+  # and p99 are as steady as wrk's); a slow one RUNS times (60 s budget).
+  runs=(--runs "$RUNS")
+  if [[ $(echo "${first_seconds[$i]} < 0.1" | bc) == 1 ]]; then runs=(--runs 1000000 --budget "${durations[$i]}"); fi
   line=$("$SQLBENCH" --host 127.0.0.1 --port "$PORT" --user "$SLUICE_TEST_MARIADB_USER" \
-    --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" --runs "$RUNS" --sql "$full" </dev/null)
+    --password "$SLUICE_TEST_MARIADB_PASSWORD" --database "$DB" "${runs[@]}" --sql "$full" </dev/null)
   sql50=$(sed -n 's/.*p50=\([0-9.]*\)ms.*/\1/p' <<<"$line")
   sql99=$(sed -n 's/.*p99=\([0-9.]*\)ms.*/\1/p' <<<"$line")
   cli_runs=$(echo "r = 2000 / ($sql50 + 0.05); if (r < 3) r = 3; if (r > 1000) r = 1000; scale = 0; r / 1" | bc)
-  cli=$(cli_mean_ms "$full" "$cli_runs")
-  printf '%-26s %10.2fms %10.2fms   %10.2fms %10.2fms   %8.2f   %10.2fms\n' "${names[$i]}" "$http50" "$http99" \
-    "$sql50" "$sql99" "$(echo "$http50 / $sql50" | bc -l)" "$cli"
+  read -r cli50 cli99 cli < <(cli_p50_ms "$full" "$(( cli_runs > 300 ? 300 : cli_runs ))")
+  # A fast statement's mean also from a session without markers (a slow
+  # one's is the markers' mean: a second session would only double the time).
+  if [[ $(echo "${first_seconds[$i]} < 1" | bc) == 1 ]]; then cli=$(cli_mean_ms "$full" "$cli_runs"); fi
+  printf '%-26s %9.3fms %9.3fms   %9.3fms %9.3fms %7.2f   %9.3fms %9.3fms %7.2f   %9.3fms\n' "${names[$i]}" \
+    "$http50" "$http99" "$sql50" "$sql99" "$(echo "$http50 / $sql50" | bc -l)" "$cli50" "$cli99" \
+    "$(echo "$http50 / $cli50" | bc -l)" "$cli"
   i=$((i + 1))
 done <"$DIR/serve.log.sql"
 echo "load after: $(uptime | sed 's/.*load average: //')"
