@@ -7,12 +7,15 @@
 # must hold N distinct rows after; the server's open file descriptors and RSS
 # are printed before and after (they must not grow with N).
 #
-# Baseline, measured in the same run on the same MariaDB: what each upload
-# costs the database at the least — the staging table's life
-# (CREATE TABLE, INSERT one row, INSERT … SELECT into the target, DROP TABLE)
-# through one `mariadb` client session, N times (capped at 2000, scaled).
-# The ratio says how much of an upload is the staging DDL the all-or-nothing
-# design needs, and how much is sluice (HTTP, S3 PUT, catalog records).
+# Baselines, measured in the same run on the same MariaDB, each through one
+# `mariadb` client session (no HTTP, no S3, no catalog):
+#  - load: the same one-row file appended with `LOAD DATA LOCAL INFILE`, once
+#    per upload (capped at 2000 rounds, scaled) — the least database work an
+#    append can do; the ratio says what HTTP, S3 and the catalog records add.
+#  - staging: a staging table's life per upload (CREATE TABLE, LOAD DATA,
+#    INSERT … SELECT into the target, DROP TABLE; capped at 300 rounds) —
+#    what each tiny append cost before small appends loaded direct (two DDL
+#    statements, each some file-system syncs).
 #
 # Environment: SLUICE_TEST_MARIADB_* (tests/env/mariadb.sh env) and
 # SLUICE_TEST_S3RVER_* (tests/env/s3rver.sh env) or SLUICE_TEST_RGW_*;
@@ -88,23 +91,33 @@ rows=$(root_sql $DB -e "SELECT COUNT(DISTINCT a) FROM tiny")
 [[ $rows == "$N" ]] || { echo "table holds $rows distinct rows, expected $N" >&2; exit 1; }
 echo "table tiny: $rows distinct rows"
 
+printf '1\tx\n' >"$DIR/row.tsv"
 B=$(( N < 2000 ? N : 2000 ))
-sqlfile=$DIR/baseline.sql
-{ echo "CREATE TABLE base (_row BIGINT NOT NULL PRIMARY KEY, a BIGINT, b TEXT) ENGINE=InnoDB;"
-  for i in $(seq 1 "$B"); do
-    echo "CREATE TABLE st (_row BIGINT NOT NULL PRIMARY KEY, a BIGINT, b TEXT) ENGINE=InnoDB;"
-    echo "INSERT INTO st VALUES (1, $i, 'x'); INSERT INTO base SELECT _row + $i, a, b FROM st; DROP TABLE st;"
-  done; } >"$sqlfile"
-t0=$(date +%s.%N)
-root_sql $DB <"$sqlfile"
-t1=$(date +%s.%N)
-python3 - "$t0" "$t1" "$B" <<'PY'
+{ echo "CREATE TABLE base (_row BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, a BIGINT, b TEXT) ENGINE=InnoDB;"
+  for _ in $(seq 1 "$B"); do echo "LOAD DATA LOCAL INFILE '$DIR/row.tsv' INTO TABLE base (a, b);"; done
+} >"$DIR/load.sql"
+S=$(( N < 300 ? N : 300 ))
+{ for i in $(seq 1 "$S"); do
+    echo "CREATE TABLE st (_row BIGINT NOT NULL, a BIGINT, b TEXT) ENGINE=InnoDB;"
+    echo "LOAD DATA LOCAL INFILE '$DIR/row.tsv' INTO TABLE st (a, b) SET _row = 1;"
+    echo "INSERT INTO base (a, b) SELECT a, b FROM st ORDER BY _row; DROP TABLE st;"
+  done; } >"$DIR/staging.sql"
+rounds_per_s() {  # FILE ROUNDS: runs FILE through one client session
+  local t0 t1
+  t0=$(date +%s.%N)
+  root_sql --local-infile=1 $DB <"$1"
+  t1=$(date +%s.%N)
+  python3 -c "import sys; print(f'{int(sys.argv[3]) / (float(sys.argv[2]) - float(sys.argv[1])):.1f}')" "$t0" "$t1" "$2"
+}
+load_rate=$(rounds_per_s "$DIR/load.sql" "$B")
+staging_rate=$(rounds_per_s "$DIR/staging.sql" "$S")
+python3 - "$load_rate" "$B" "$staging_rate" "$S" <<'PY'
 import sys
-t0, t1, b = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-base = b / (t1 - t0)
+load, b, staging, s = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 rate = float(open("/dev/shm/tiny_uploads_rate").read())
-print(f"baseline (staging DDL + inserts only, {b} rounds, one mariadb session): {base:.1f} rounds/s")
-print(f"ratio sluice/baseline: {rate / base:.2f}")
+print(f"baseline load (LOAD DATA LOCAL of the same one-row file, {b} rounds, one mariadb session): {load:.1f} rounds/s")
+print(f"baseline staging (CREATE + LOAD DATA + INSERT…SELECT + DROP, {s} rounds): {staging:.1f} rounds/s")
+print(f"ratio sluice/load baseline: {rate / load:.2f}; sluice/staging baseline: {rate / staging:.2f}")
 PY
 rm -f /dev/shm/tiny_uploads_rate
 echo "load after: $(uptime | sed 's/.*load average: //')"

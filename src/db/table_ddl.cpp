@@ -289,6 +289,21 @@ std::string LoadDataSql(std::string_view table, std::span<const std::string> col
   return sql;
 }
 
+std::string LoadDataAtOffsetSql(std::string_view table, std::span<const std::string> columns,
+                                std::uint64_t row_offset) {
+  std::string sql = "LOAD DATA LOCAL INFILE 'sluice-memory' INTO TABLE ";
+  AppendIdentifier(sql, table);
+  sql += " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (@sluice_row";
+  for (const auto& column : columns) {
+    sql.push_back(',');
+    AppendIdentifier(sql, column);
+  }
+  sql += ") SET ";
+  AppendIdentifier(sql, kRowColumn);
+  sql += " = @sluice_row + " + std::to_string(row_offset);
+  return sql;
+}
+
 std::string InsertPrefixSql(std::string_view table, std::span<const std::string> columns) {
   std::string sql = "INSERT INTO ";
   AppendIdentifier(sql, table);

@@ -113,6 +113,12 @@ std::string DropTableSql(std::string_view table);
 /// (_row, c1, …)`.
 std::string LoadDataSql(std::string_view table, std::span<const std::string> columns);
 
+/// The same LOAD DATA with every `_row` raised by `row_offset`, for rows that
+/// go straight into an append's target: `… (@sluice_row, c1, …)
+/// SET _row = @sluice_row + row_offset`.
+std::string LoadDataAtOffsetSql(std::string_view table, std::span<const std::string> columns,
+                                std::uint64_t row_offset);
+
 /// `INSERT INTO t (_row, c1, …) VALUES ` — the head of a multi-row INSERT.
 std::string InsertPrefixSql(std::string_view table, std::span<const std::string> columns);
 

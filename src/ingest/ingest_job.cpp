@@ -24,6 +24,9 @@ namespace {
 
 constexpr uint64_t kProgressMs = 250;
 constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
+/// The largest body a small append loads direct (upload_job.hpp): a block's
+/// worth at most, so its rows are one LOAD DATA held in memory.
+constexpr uint64_t kDirectAppendBytes = uint64_t{1} << 20;
 /// What one job may hold beyond its floor when the budget has room.
 constexpr uint64_t kJobExtraBytes = uint64_t{64} << 20;
 /// The producer reads on while this much more fits in the grant: room for
@@ -99,6 +102,11 @@ UploadJob::UploadJob(IngestContext context, IngestOptions options, db::UploadRec
 UploadJob::~UploadJob() {
   if (pipeline_) pipeline_->Stop();
   for (auto& block : pending_) account_->Give(block.encoded.held_bytes());
+  if (account_) account_->Give(direct_bytes_);
+}
+
+bool UploadJob::SmallAndComplete() const {
+  return input_ended_ && !failing_ && !options_.gzip && record_.bytes_received <= kDirectAppendBytes;
 }
 
 core::Status UploadJob::Begin() {
@@ -294,7 +302,15 @@ void UploadJob::OnHeader() {
     defs.push_back({columns[i].name, type});
   }
   progress_dirty_ = true;
-  load_stage_ = StagedTable::Create(*ctx_.pool, StagedTableSpec{record_.table, mode_, std::move(defs), record_.id + "_load"});
+  StagedTableSpec spec{record_.table, mode_, std::move(defs), record_.id + "_load", nullptr};
+  if (mode_ == PublishMode::kAppend) {
+    // Asked once the target is found (a round trip later: a small body is in by then).
+    spec.load_direct = [w = weak()] {
+      auto job = w.lock();
+      return job && job->SmallAndComplete();
+    };
+  }
+  load_stage_ = StagedTable::Create(*ctx_.pool, std::move(spec));
   stage_preparing_ = true;
   load_stage_->Prepare([w = weak()](core::Status status) {
     if (auto job = w.lock()) {
@@ -310,6 +326,8 @@ void UploadJob::OnStageReady(core::Status status) {
   stage_ready_ = true;
   stage_columns_ = load_stage_->columns();
   typed_stage_ = mode_ == PublishMode::kAppend && load_stage_->target_exists();
+  direct_ = load_stage_->direct();
+  if (direct_) log_->debug("upload {}: small append, loading direct into '{}'", record_.id, record_.table);
   ever_typed_.assign(stage_columns_.size(), false);
   if (!SetPlan()) return;
   PumpLoad();
@@ -407,6 +425,9 @@ void UploadJob::Fail(std::string code, std::string message, db::UploadState stat
   if (pipeline_) pipeline_->Stop();
   for (auto& block : pending_) account_->Give(block.encoded.held_bytes());
   pending_.clear();
+  account_->Give(direct_bytes_);
+  direct_bytes_ = 0;
+  direct_blocks_.clear();
   widening_ = false;
   for (auto& [width, loader] : loaders_) loader->Abort(core::Status(core::ErrorDomain::kInternal, 0, record_.error_message));
   if (!loaders_finish_called_) FinishLoaders();

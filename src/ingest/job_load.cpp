@@ -36,6 +36,15 @@ void UploadJob::PumpLoad() {
       return Fail("columns_mismatch", fmt::format("mode=append: '{}' is not a column of table '{}'",
                                                   columns[stage_columns_.size()].header, record_.table));
     }
+    if (direct_) {  // kept for PublishDirect (a direct stage is typed: nothing to widen)
+      load_stats_.rows += block.encoded.row_count;
+      load_stats_.blocks += 1;
+      load_stats_.bytes += block.encoded.bytes();
+      direct_bytes_ += block.encoded.held_bytes();
+      direct_blocks_.push_back(DirectBlock{std::move(block.encoded), block.columns});
+      pending_.pop_front();
+      continue;
+    }
     if (!typed_stage_ && !StageHolds(block)) {
       widening_ = true;
       break;

@@ -113,6 +113,7 @@ void UploadJob::StartPublish() {
     record_.columns.push_back({final_columns[i].name, columns[i].header, final_columns[i].sql_type});
     if (final_columns[i].sql_type != Canonical(stage_columns_[i].sql_type)) convert = true;
   }
+  if (convert && direct_) return Fail("internal", "a direct append has no staging table to convert");
   if (convert) return Convert(std::move(final_columns));
   // Same types: publish the load stage itself — once the TEXT columns that
   // were typed for a while have their empty fields back as '' (NULL there).
@@ -265,8 +266,7 @@ void UploadJob::PublishStage(std::shared_ptr<StagedTable> stage) {
     entry.updated_at_ms = now;
     also.push_back(db::PutTableSql(entry));
   }
-  stage->Publish(
-      load_stats_.rows,
+  auto published =
       [w = weak(), catalog = ctx_.catalog](core::Result<PublishResult> result) {
         // The table and its entry changed (or may have): the entries the
         // queries keep in memory go (db/table_cache.hpp).
@@ -294,8 +294,24 @@ void UploadJob::PublishStage(std::shared_ptr<StagedTable> stage) {
         job->record_.rows_loaded = result->rows_added;
         job->record_.state = db::UploadState::kDone;
         job->WriteFinalRecord();
-      },
-      std::move(also));
+      };
+  if (stage->direct()) {
+    // The blocks go to the publish; their memory is given back when it is over.
+    auto blocks = std::move(direct_blocks_);
+    direct_blocks_.clear();
+    stage->PublishDirect(
+        std::move(blocks),
+        [w = weak(), published = std::move(published)](core::Result<PublishResult> result) mutable {
+          if (auto job = w.lock()) {
+            job->account_->Give(job->direct_bytes_);
+            job->direct_bytes_ = 0;
+          }
+          published(std::move(result));
+        },
+        std::move(also));
+    return;
+  }
+  stage->Publish(load_stats_.rows, std::move(published), std::move(also));
 }
 
 }  // namespace sluice::ingest

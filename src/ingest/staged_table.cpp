@@ -1,7 +1,9 @@
 // StagedTable's statements and their order (see staged_table.hpp). Each step
 // is one statement on the pool; the append transaction runs its statements on
 // one Lease held by a small shared state (AppendTx) that every callback of the
-// chain captures. Errors from the server keep their kDb code; the mode checks
+// chain captures. Append and direct append share that transaction
+// (AppendInTransaction) and differ only in how the rows go in: INSERT … SELECT
+// from the staging table, or LOAD DATA of the held blocks into the target. Errors from the server keep their kDb code; the mode checks
 // produce kConflict (create over an existing table) and kInvalid (append with
 // other columns) so the API can answer 409 and 400/422.
 #include "ingest/staged_table.hpp"
@@ -166,6 +168,12 @@ void StagedTable::OnTargetColumns(core::Result<glue::QueryResult> result, Status
           fmt::format("mode=append: the file's columns do not match table '{}' ({})", spec_.table, detail)));
       return;
     }
+  }
+  if (target_exists_ && spec_.mode == PublishMode::kAppend && spec_.load_direct && spec_.load_direct()) {
+    direct_ = true;  // no staging table: PublishDirect loads into the target
+    prepared_ = true;
+    done(core::Status::Ok());
+    return;
   }
   CreateStaging(std::move(done));
 }
@@ -340,7 +348,117 @@ void StagedTable::PublishReplace(std::uint64_t rows_loaded, PublishCallback done
 }
 
 void StagedTable::PublishAppend(std::uint64_t rows_loaded, PublishCallback done) {
-  pool_.Acquire([self = shared_from_this(), rows_loaded, done = std::move(done)](
+  // INSERT INTO target (_row, c…) SELECT _row + offset, c… FROM staging ORDER BY _row
+  std::string insert_sql = "INSERT INTO ";
+  db::AppendIdentifier(insert_sql, spec_.table);
+  insert_sql += " (";
+  db::AppendIdentifier(insert_sql, db::kRowColumn);
+  std::string select_list;
+  for (const auto& column : columns_) {
+    insert_sql += ", ";
+    db::AppendIdentifier(insert_sql, column.name);
+    select_list += ", ";
+    db::AppendIdentifier(select_list, column.name);
+  }
+  insert_sql += ") SELECT ";
+  db::AppendIdentifier(insert_sql, db::kRowColumn);
+  std::string tail = select_list + " FROM ";
+  db::AppendIdentifier(tail, staging_);
+  tail += " ORDER BY ";
+  db::AppendIdentifier(tail, db::kRowColumn);
+  auto fill = [insert_sql = std::move(insert_sql), tail = std::move(tail), rows_loaded](
+                  db::Lease& lease, std::uint64_t offset, StatusCallback filled) {
+    // fmt would read the identifiers' braces; put the number in by hand.
+    std::string sql = insert_sql + " + " + std::to_string(offset) + tail;
+    lease->Query(std::move(sql), [rows_loaded, filled = std::move(filled)](core::Result<glue::QueryResult> inserted) {
+      if (!inserted) return filled(inserted.error());
+      if (inserted->affected_rows != rows_loaded) {
+        return filled({core::ErrorDomain::kDb, 0,
+                       fmt::format("append: copied {} rows, the staging table should hold {}", inserted->affected_rows,
+                                   rows_loaded)});
+      }
+      filled(core::Status::Ok());
+    });
+  };
+  AppendInTransaction(rows_loaded, std::move(fill), std::move(done));
+}
+
+namespace {
+
+/// Loads blocks[next…] into `table` one after another on `lease` (inside the
+/// append transaction), each checked as the Loader checks a block.
+void LoadDirectBlocks(db::Lease& lease, std::shared_ptr<std::vector<DirectBlock>> blocks, std::size_t next,
+                      std::string table, std::vector<std::string> names, std::uint64_t offset,
+                      std::function<void(core::Status)> filled) {
+  while (next < blocks->size() && (*blocks)[next].block.row_count == 0) ++next;  // bad rows only: nothing to send
+  if (next >= blocks->size()) return filled(core::Status::Ok());
+  const DirectBlock& direct = (*blocks)[next];
+  if (direct.block.method != LoadMethod::kLoadData || direct.columns > names.size()) {
+    return filled(core::Status::Internal("a direct append takes LOAD DATA blocks of the table's columns"));
+  }
+  std::vector<std::string> block_names(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(direct.columns));
+  std::string sql = db::LoadDataAtOffsetSql(table, block_names, offset);
+  glue::MysqlConnection& connection = *lease;
+  connection.LoadDataLocal(
+      std::move(sql), direct.block.data,
+      [&lease, blocks, next, table = std::move(table), names = std::move(names), offset,
+       filled = std::move(filled)](core::Result<glue::QueryResult> loaded) mutable {
+        const EncodedBlock& block = (*blocks)[next].block;
+        std::string rows = fmt::format("rows {}..{}", block.first_row, block.last_row);
+        if (!loaded) {
+          return filled({loaded.error().domain(), loaded.error().code(),
+                         fmt::format("{}: {}", rows, loaded.error().message())});
+        }
+        if (loaded->warnings > 0) {  // a value the target's type would alter: as the Loader, an error
+          unsigned warnings = loaded->warnings;
+          return lease->Query("SHOW WARNINGS LIMIT 3", [rows, warnings, filled = std::move(filled)](
+                                                           core::Result<glue::QueryResult> shown) {
+            std::string detail;
+            if (shown) {
+              for (const auto& row : shown->rows) {
+                if (row.size() < 3) continue;
+                if (!detail.empty()) detail += "; ";
+                detail += row[2].value_or("");
+              }
+            }
+            if (detail.empty()) detail = "SHOW WARNINGS gave no detail";
+            filled({core::ErrorDomain::kDb, 0,
+                    fmt::format("{}: the server altered or skipped values ({} warning{}): {}", rows, warnings,
+                                warnings == 1 ? "" : "s", detail)});
+          });
+        }
+        if (loaded->affected_rows != block.row_count) {
+          return filled({core::ErrorDomain::kDb, 0,
+                         fmt::format("{}: the server stored {} of {} rows ({})", rows, loaded->affected_rows,
+                                     block.row_count, loaded->info)});
+        }
+        LoadDirectBlocks(lease, std::move(blocks), next + 1, std::move(table), std::move(names), offset,
+                         std::move(filled));
+      });
+}
+
+}  // namespace
+
+void StagedTable::PublishDirect(std::vector<DirectBlock> blocks, PublishCallback done, std::vector<std::string> also) {
+  also_ = std::move(also);
+  if (!direct_) {
+    Defer(pool_.loop(), [done = std::move(done)] {
+      done(core::Status::Internal("PublishDirect() without a Prepare() that chose it"));
+    });
+    return;
+  }
+  std::uint64_t rows = 0;
+  for (const auto& block : blocks) rows += block.block.row_count;
+  auto shared = std::make_shared<std::vector<DirectBlock>>(std::move(blocks));
+  auto fill = [shared, table = spec_.table, names = column_names()](db::Lease& lease, std::uint64_t offset,
+                                                                    StatusCallback filled) {
+    LoadDirectBlocks(lease, shared, 0, table, names, offset, std::move(filled));
+  };
+  AppendInTransaction(rows, std::move(fill), std::move(done));
+}
+
+void StagedTable::AppendInTransaction(std::uint64_t rows_loaded, FillStep fill, PublishCallback done) {
+  pool_.Acquire([self = shared_from_this(), rows_loaded, fill = std::move(fill), done = std::move(done)](
                     core::Result<db::Lease> lease) mutable {
     if (!lease) {
       self->FailPublish(lease.error(), std::move(done));
@@ -366,31 +484,11 @@ void StagedTable::PublishAppend(std::uint64_t rows_loaded, PublishCallback done)
     db::AppendIdentifier(lock_sql, self->spec_.table);
     lock_sql += " FOR UPDATE";
 
-    std::string insert_sql = "INSERT INTO ";
-    db::AppendIdentifier(insert_sql, self->spec_.table);
-    insert_sql += " (";
-    db::AppendIdentifier(insert_sql, db::kRowColumn);
-    std::string select_list;
-    for (const auto& column : self->columns_) {
-      insert_sql += ", ";
-      db::AppendIdentifier(insert_sql, column.name);
-      select_list += ", ";
-      db::AppendIdentifier(select_list, column.name);
-    }
-    insert_sql += ") SELECT ";
-    db::AppendIdentifier(insert_sql, db::kRowColumn);
-    insert_sql += " + {}";  // the offset, known after the lock
-    insert_sql += select_list;
-    insert_sql += " FROM ";
-    db::AppendIdentifier(insert_sql, self->staging_);
-    insert_sql += " ORDER BY ";
-    db::AppendIdentifier(insert_sql, db::kRowColumn);
-
-    (*tx->lease).Query("START TRANSACTION", [self, tx, fail, done, lock_sql = std::move(lock_sql),
-                                             insert_sql = std::move(insert_sql)](
+    (*tx->lease).Query("START TRANSACTION", [self, tx, fail, done, fill = std::move(fill),
+                                             lock_sql = std::move(lock_sql)](
                                                 core::Result<glue::QueryResult> begun) mutable {
       if (!begun) return fail(begun.error());
-      (*tx->lease).Query(std::move(lock_sql), [self, tx, fail, done, insert_sql = std::move(insert_sql)](
+      (*tx->lease).Query(std::move(lock_sql), [self, tx, fail, done, fill = std::move(fill)](
                                                   core::Result<glue::QueryResult> locked) mutable {
         if (!locked) return fail(locked.error());
         if (locked->rows.size() != 1 || locked->rows[0].empty() || !locked->rows[0][0]) {
@@ -401,17 +499,8 @@ void StagedTable::PublishAppend(std::uint64_t rows_loaded, PublishCallback done)
         if (ec != std::errc() || end != max.data() + max.size()) {
           return fail(core::Status::Internal(fmt::format("append: MAX(_row) returned '{}'", max)));
         }
-        // fmt would read the identifiers' braces; put the number in by hand.
-        auto at = insert_sql.find(" + {}");
-        insert_sql.replace(at, 5, fmt::format(" + {}", tx->offset));
-        (*tx->lease).Query(std::move(insert_sql), [self, tx, fail, done](
-                                                      core::Result<glue::QueryResult> inserted) mutable {
-          if (!inserted) return fail(inserted.error());
-          if (inserted->affected_rows != tx->rows_loaded) {
-            return fail({core::ErrorDomain::kDb, 0,
-                         fmt::format("append: copied {} rows, the staging table should hold {}",
-                                     inserted->affected_rows, tx->rows_loaded)});
-          }
+        fill(tx->lease, tx->offset, [self, tx, fail, done](core::Status filled) mutable {
+          if (!filled.ok()) return fail(std::move(filled));
           std::vector<std::string> also = std::move(self->also_);
           self->also_.clear();
           also.push_back("COMMIT");
@@ -443,6 +532,12 @@ void StagedTable::FailPublish(core::Status status, PublishCallback done) {
 // ---- Discard -----------------------------------------------------------------
 
 void StagedTable::Discard(StatusCallback done) {
+  if (direct_) {  // no staging table was made
+    Defer(pool_.loop(), [done = std::move(done)] {
+      if (done) done(core::Status::Ok());
+    });
+    return;
+  }
   pool_.Query(db::DropTableSql(staging_), [self = shared_from_this(), done = std::move(done)](
                                               core::Result<glue::QueryResult> result) {
     if (result) self->prepared_ = false;

@@ -20,6 +20,10 @@
 //             (SELECT MAX(_row) … FOR UPDATE, which also serializes
 //             concurrent appends), INSERT … SELECT the staged rows with `_row`
 //             offset by that maximum, COMMIT. Without a target, as create.
+//             Small files load direct (spec.load_direct): no staging table at
+//             all — the rows, held in memory, are LOADed into the target
+//             inside that same transaction (PublishDirect), so a tiny append
+//             costs no DDL; any error or warning rolls it all back.
 // Whatever fails in Publish drops the staging table before reporting, and
 // leaves the target as it was. The staging table is `_sluice_stage_<upload id>`.
 //
@@ -39,6 +43,7 @@
 #include "core/status.hpp"
 #include "db/db_pool.hpp"
 #include "db/table_ddl.hpp"
+#include "ingest/load_encoder.hpp"
 
 namespace sluice::ingest {
 
@@ -56,6 +61,19 @@ struct StagedTableSpec {
   PublishMode mode = PublishMode::kCreate;
   std::vector<db::ColumnDef> columns;   ///< the file's columns and inferred types, in file order
   std::string upload_id;                ///< names the staging table
+  /// Append only, asked once Prepare has found the target and checked the
+  /// columns: true = make no staging table; the caller keeps the rows and
+  /// hands them to PublishDirect. For files whose rows are all in memory
+  /// already: a staging table's CREATE and DROP (two DDL statements, each a
+  /// few file-system syncs) cost more than loading a few rows.
+  std::function<bool()> load_direct;
+};
+
+/// One block of rows for PublishDirect: the encoded rows (kLoadData) and how
+/// many of columns() they carry (JSON Lines blocks may carry fewer).
+struct DirectBlock {
+  EncodedBlock block;
+  std::size_t columns = 0;
 };
 
 /// What Publish did.
@@ -93,6 +111,8 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   std::vector<std::string> column_names() const { return db::ColumnNames(columns_); }
   /// True when Prepare found the target (append/replace act on it).
   bool target_exists() const noexcept { return target_exists_; }
+  /// True when Prepare made no staging table: publish with PublishDirect.
+  bool direct() const noexcept { return direct_; }
 
   /// Changes the staging table's column types (same names, same order as
   /// columns()), for when inference widens a type after loading began:
@@ -110,7 +130,15 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   /// and replace (DDL commits on its own), reported in also_status.
   void Publish(std::uint64_t rows_loaded, PublishCallback done, std::vector<std::string> also = {});
 
-  /// Drops the staging table (idempotent; Ok when it is gone or never was).
+  /// direct(): one transaction — lock the target's end (as append), LOAD
+  /// DATA each block into the target with `_row` offset by that maximum, run
+  /// `also`, COMMIT. A failed statement, any warning (a value the target's
+  /// type would alter) or a row count other than the blocks' rolls it all
+  /// back: the target is as it was.
+  void PublishDirect(std::vector<DirectBlock> blocks, PublishCallback done, std::vector<std::string> also = {});
+
+  /// Drops the staging table (idempotent; Ok when it is gone or never was;
+  /// no statement when direct()).
   void Discard(StatusCallback done);
 
  private:
@@ -121,6 +149,10 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   void PublishByRename(std::uint64_t rows_loaded, PublishCallback done);
   void PublishReplace(std::uint64_t rows_loaded, PublishCallback done);
   void PublishAppend(std::uint64_t rows_loaded, PublishCallback done);
+  /// The append transaction around `fill`, which adds the rows on the
+  /// transaction's connection, `offset` being the target's MAX(_row).
+  using FillStep = std::function<void(db::Lease& lease, std::uint64_t offset, StatusCallback filled)>;
+  void AppendInTransaction(std::uint64_t rows_loaded, FillStep fill, PublishCallback done);
   void RunAlso(PublishResult published, PublishCallback done);
   void FailPublish(core::Status status, PublishCallback done);
 
@@ -130,6 +162,7 @@ class StagedTable : public std::enable_shared_from_this<StagedTable> {
   std::vector<db::ColumnDef> columns_;
   bool target_exists_ = false;
   bool prepared_ = false;
+  bool direct_ = false;
   std::vector<std::string> also_;
 };
 

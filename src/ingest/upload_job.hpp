@@ -31,6 +31,13 @@
 // altered, and most files are written once. JSON Lines stages TEXT. Append
 // to an existing table loads straight into its types; a value that does not
 // fit them is a bad row.
+//
+// Small appends load direct: when the whole body is in (and is at most
+// kDirectAppendBytes, not gzip) by the time the target's columns are known,
+// no staging table is made — the encoded blocks wait in memory and
+// StagedTable::PublishDirect LOADs them into the target inside the append
+// transaction. A tiny upload then costs no DDL (a staging table's CREATE and
+// DROP were three quarters of its time) and stays all or nothing.
 #pragma once
 
 #include <uv.h>
@@ -109,6 +116,7 @@ class UploadJob final : public IngestJob {
   bool LoadersIdle() const;
   uint64_t RowsStaged() const;
   bool StageHolds(const PipelineBlock& block) const;
+  bool SmallAndComplete() const;  ///< the whole body is in and small enough to load direct
   void MaybeWiden();
   void OnBlockLoaded(std::size_t width, const BlockDone& done);
   void FinishLoaders();
@@ -159,6 +167,9 @@ class UploadJob final : public IngestJob {
   int loader_finishes_ = 0;  ///< Finish callbacks still to come
   core::Status load_error_;
   std::deque<PipelineBlock> pending_;         ///< encoded, not yet given to the loader
+  bool direct_ = false;                       ///< the load stage is direct(): no loaders
+  std::vector<DirectBlock> direct_blocks_;    ///< direct: every block, for PublishDirect
+  uint64_t direct_bytes_ = 0;                 ///< their bytes, counted in account_ until published
   LoadStats load_stats_;
   s3::UploadResult s3_result_;
   std::string duplicate_of_;  ///< the earlier upload, after a duplicate_upload failure

@@ -170,6 +170,19 @@ class IngestTest : public dbtest::LoopTest {
     return std::move(*result);
   }
 
+  core::Result<sluice::ingest::PublishResult> PublishDirectSync(sluice::ingest::StagedTable& staged,
+                                                                std::vector<sluice::ingest::DirectBlock> blocks,
+                                                                std::vector<std::string> also = {}) {
+    std::optional<core::Result<sluice::ingest::PublishResult>> result;
+    staged.PublishDirect(
+        std::move(blocks), [&](core::Result<sluice::ingest::PublishResult> r) { result.emplace(std::move(r)); },
+        std::move(also));
+    if (!RunUntil([&] { return result.has_value(); }, std::chrono::seconds(60))) {
+      return core::Status::Internal("PublishDirect never completed");
+    }
+    return std::move(*result);
+  }
+
   core::Status DiscardSync(sluice::ingest::StagedTable& staged) {
     std::optional<core::Status> status;
     staged.Discard([&](core::Status s) { status = std::move(s); });

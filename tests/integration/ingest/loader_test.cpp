@@ -361,6 +361,88 @@ TEST_F(IngestLoaderTest, AppendValueThatDoesNotFitFailsCleanly) {
   ExpectSyntheticRows("ing_append_fit", 1, 5);
 }
 
+// A small append loads direct: Prepare makes no staging table, PublishDirect
+// LOADs the blocks into the target in one transaction with `_row` after the
+// target's end, and the `also` statements commit with the rows.
+TEST_F(IngestLoaderTest, DirectAppendLoadsIntoTheTargetWithNoStagingTable) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;  // the fixture's pool is on it
+  Fresh("ing_direct");
+  Fresh("ing_direct_marks");
+  ASSERT_TRUE(Sync("CREATE TABLE ing_direct_marks (m INT)"));
+  ASSERT_TRUE(Ingest("ing_direct", PublishMode::kCreate, "01DIRECT000000000000000001", 1, 40));
+  StagedTableSpec spec{"ing_direct", PublishMode::kAppend, SyntheticColumns(), "01DIRECT000000000000000002"};
+  int asked = 0;
+  spec.load_direct = [&] { return ++asked > 0; };
+  auto staged = StagedTable::Create(*pool_, std::move(spec));
+  ASSERT_TRUE(PrepareSync(*staged).ok());
+  EXPECT_EQ(asked, 1);
+  ASSERT_TRUE(staged->direct());
+  EXPECT_TRUE(InternalTables().empty()) << "a direct append made a staging table";
+  std::vector<sluice::ingest::DirectBlock> blocks;
+  blocks.push_back({SyntheticBlock(31, 60), 3});  // blocks in any order: `_row` says where
+  blocks.push_back({SyntheticBlock(1, 30), 3});
+  auto published = PublishDirectSync(*staged, std::move(blocks), {"INSERT INTO ing_direct_marks VALUES (1)"});
+  ASSERT_TRUE(published) << published.error().message();
+  EXPECT_EQ(published->row_offset, 40u);
+  EXPECT_EQ(published->rows_added, 60u);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ing_direct"), "100");
+  ExpectSyntheticRows("ing_direct", 1, 60, 40);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ing_direct_marks"), "1");
+  EXPECT_TRUE(DiscardSync(*staged).ok());  // nothing to drop, no statement
+  EXPECT_TRUE(InternalTables().empty());
+}
+
+// All or nothing: a value the target's type would alter (a warning) in the
+// second block rolls back the first block's rows and the `also` statements.
+TEST_F(IngestLoaderTest, DirectAppendThatDoesNotFitChangesNothing) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;  // the fixture's pool is on it
+  Fresh("ing_direct_fit");
+  Fresh("ing_direct_fit_marks");
+  ASSERT_TRUE(Sync("CREATE TABLE ing_direct_fit_marks (m INT)"));
+  ASSERT_TRUE(Ingest("ing_direct_fit", PublishMode::kCreate, "01DIRFIT000000000000000001", 1, 5));
+  StagedTableSpec spec{"ing_direct_fit", PublishMode::kAppend, SyntheticColumns(), "01DIRFIT000000000000000002"};
+  spec.load_direct = [] { return true; };
+  auto staged = StagedTable::Create(*pool_, std::move(spec));
+  ASSERT_TRUE(PrepareSync(*staged).ok());
+  ASSERT_TRUE(staged->direct());
+  ingest::EncoderOptions options;
+  options.column_count = 3;
+  BlockEncoder encoder(options);
+  std::vector<Field> fields = {Field{"12"}, Field{"n"}, Field{"123456789.5"}};  // too wide for DECIMAL(10,2)
+  encoder.Add(11, fields);
+  std::vector<sluice::ingest::DirectBlock> blocks;
+  blocks.push_back({SyntheticBlock(1, 10), 3});
+  blocks.push_back({encoder.Finish(), 3});
+  auto published = PublishDirectSync(*staged, std::move(blocks), {"INSERT INTO ing_direct_fit_marks VALUES (1)"});
+  ASSERT_FALSE(published);
+  EXPECT_NE(published.error().message().find("amount"), std::string::npos) << published.error().message();
+  EXPECT_NE(published.error().message().find("rows 11..11"), std::string::npos) << published.error().message();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ing_direct_fit"), "5");
+  ExpectSyntheticRows("ing_direct_fit", 1, 5);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ing_direct_fit_marks"), "0");
+  EXPECT_TRUE(InternalTables().empty());
+}
+
+// Direct is asked only when appending to a table that exists: without one the
+// append creates the table through a staging table, as before.
+TEST_F(IngestLoaderTest, DirectIsNotAskedWithoutATarget) {
+  SLUICE_REQUIRE_MARIADB(db);
+  (void)db;  // the fixture's pool is on it
+  Fresh("ing_direct_new");
+  StagedTableSpec spec{"ing_direct_new", PublishMode::kAppend, SyntheticColumns(), "01DIRNEW000000000000000001"};
+  int asked = 0;
+  spec.load_direct = [&] { return ++asked > 0; };
+  auto staged = StagedTable::Create(*pool_, std::move(spec));
+  ASSERT_TRUE(PrepareSync(*staged).ok());
+  EXPECT_EQ(asked, 0);
+  EXPECT_FALSE(staged->direct());
+  EXPECT_EQ(InternalTables().size(), 1u);
+  EXPECT_TRUE(DiscardSync(*staged).ok());
+  EXPECT_TRUE(InternalTables().empty());
+}
+
 TEST_F(IngestLoaderTest, PauseWidenResume) {
   SLUICE_REQUIRE_MARIADB(db);
   (void)db;

@@ -38,6 +38,10 @@ TEST(TableDdlTest, LoadAndInsertGolden) {
   EXPECT_EQ(LoadDataSql("_sluice_stage_x", columns),
             "LOAD DATA LOCAL INFILE 'sluice-memory' INTO TABLE `_sluice_stage_x` CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`_row`,`a`,`b``c`)");
+  EXPECT_EQ(LoadDataAtOffsetSql("t", columns, 41),
+            "LOAD DATA LOCAL INFILE 'sluice-memory' INTO TABLE `t` CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (@sluice_row,`a`,`b``c`) "
+            "SET `_row` = @sluice_row + 41");
   EXPECT_EQ(InsertPrefixSql("t", columns), "INSERT INTO `t` (`_row`,`a`,`b``c`) VALUES ");
   EXPECT_EQ(DropTableSql("a`b"), "DROP TABLE IF EXISTS `a``b`");
 }
