@@ -95,7 +95,14 @@ TEST_F(OpsMetricsTest, UploadsMoveBytesRowsAndStates) {
     auto final_record = Fetch(server_->Url("/v1/uploads/" + id + "?wait=10"));
     EXPECT_EQ(JsonValue(final_record.body, "state"), "cancelled") << final_record.body;
   }
-  for (int i = 0; i < 100 && Get(Scrape(), "sluice_uploads_running") != 0; ++i) {
+  // The last upload's end also queues work (malloc_trim on a worker): wait
+  // for the pool to drain as well as for the uploads to end.
+  for (int i = 0; i < 100; ++i) {
+    PromExposition now = Scrape();
+    if (Get(now, "sluice_uploads_running") == 0 && Get(now, "sluice_worker_queue_depth") == 0 &&
+        Get(now, "sluice_worker_items_running") == 0) {
+      break;
+    }
     std::this_thread::sleep_for(milliseconds(50));
   }
 
