@@ -19,12 +19,13 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"time one SQL statement over Connector/C (the mariadb client's library)"};
-  std::string host = "127.0.0.1", user = "sluice", password, database = "sluice", sql;
+  std::string host = "127.0.0.1", socket, user = "sluice", password, database = "sluice", sql;
   unsigned port = 3306;
   int runs = 50, warmup = 3;
   double budget_seconds = 60;
   app.add_option("--host", host);
   app.add_option("--port", port);
+  app.add_option("--socket", socket, "a Unix socket instead of host and port");
   app.add_option("--user", user);
   app.add_option("--password", password);
   app.add_option("--database", database);
@@ -36,8 +37,8 @@ int main(int argc, char** argv) {
 
   MYSQL* mysql = mysql_init(nullptr);
   mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  if (mysql_real_connect(mysql, host.c_str(), user.c_str(), password.c_str(), database.c_str(), port, nullptr, 0) ==
-      nullptr) {
+  if (mysql_real_connect(mysql, socket.empty() ? host.c_str() : nullptr, user.c_str(), password.c_str(),
+                         database.c_str(), port, socket.empty() ? nullptr : socket.c_str(), 0) == nullptr) {
     std::fprintf(stderr, "connect: %s\n", mysql_error(mysql));
     return 1;
   }
