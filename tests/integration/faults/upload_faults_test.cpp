@@ -42,6 +42,28 @@ TEST_F(UploadFaultTest, ClientGoneAtHalfOf200MBLeavesNothing) {
   ExpectServing();
 }
 
+TEST_F(UploadFaultTest, ClientGoneAtSeededRandomPointsLeavesNothing) {
+  StartSluice();
+  // Three more clients that go away, each at a point drawn from the seeded
+  // generator anywhere in the body (1%–99%): in the first part, mid-part,
+  // while blocks are loading — wherever the draw falls.
+  auto file = GeneratedCsv::OfSize(uint64_t{12} << 20);
+  for (int i = 0; i < 3; ++i) {
+    std::string table = Table("gone_at_" + std::to_string(i));
+    const uint64_t point = RandomPoint(file.size(), 0.01, 0.99);
+    SCOPED_TRACE("client gone after " + std::to_string(point) + " of " + std::to_string(file.size()) + " bytes");
+    UploadDriver upload(sluice_->port(), UploadTarget(table, table + ".csv"), file);
+    ASSERT_TRUE(upload.connected());
+    ASSERT_TRUE(upload.SendUntil(point, seconds(120))) << "sent " << upload.sent();
+    upload.Close();
+    CatalogRecord record = WaitFinished(table);
+    EXPECT_EQ(record.state, "failed");
+    EXPECT_EQ(record.error_code, "client_gone");
+    ExpectNothingLeft(record, table);
+  }
+  ExpectServing();
+}
+
 TEST_F(UploadFaultTest, RadosgwKilledMidUploadFailsCleanly) {
   UsePrivateRgw();
   StartSluice();
