@@ -35,20 +35,9 @@ ROWS=("$@")
 RUNS=${RUNS:-1}
 BENCH_DIR=${BENCH_DIR:-/tmp/sluice-bench}
 BENCH_PORT=${BENCH_PORT:-34190}
-if [[ -z ${SLUICE:-} ]]; then
-  for candidate in build-rel build; do
-    [[ -x $ROOT/$candidate/src/sluice ]] && SLUICE=$ROOT/$candidate/src/sluice && break
-  done
-fi
-[[ -x ${SLUICE:-} ]] || { echo "no sluice binary: set SLUICE=" >&2; exit 2; }
-: "${SLUICE_TEST_MARIADB_PORT:?run eval \"\$(tests/env/mariadb.sh env DIR PORT)\" first}"
-: "${SLUICE_TEST_RGW_ENDPOINT:?run eval \"\$(tests/env/rgw.sh env DIR PORT)\" first}"
-DB_HOST=${SLUICE_TEST_MARIADB_HOST:-127.0.0.1}
-DB_USER=${SLUICE_TEST_MARIADB_USER:-sluice}
-DB_PASSWORD=${SLUICE_TEST_MARIADB_PASSWORD:-sluice}
 DB_NAME=sluice_bench_upload
-BUCKET=${SLUICE_TEST_RGW_BUCKET:-sluice-test}
 PREFIX=bench-upload/
+. "$ROOT/bench/upload_bench_common.sh"
 RGW_DIR=${RGW_DIR:-}
 mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d /tmp/sluice-upload-bench.XXXXXX)
@@ -77,26 +66,7 @@ reset_db() { sql -e "DROP TABLE IF EXISTS s_up, ld_typed; DELETE FROM sluice_upl
                2>/dev/null || true; }
 
 # The server, as a user runs it: defaults but for where things are.
-cat >"$WORK/sluice.conf" <<EOF
-[server]
-listen = 127.0.0.1:$BENCH_PORT
-${SERVER_CONF_EXTRA:-}
-[log]
-level = warn
-[mariadb]
-host = $DB_HOST
-port = $SLUICE_TEST_MARIADB_PORT
-user = $DB_USER
-password = $DB_PASSWORD
-database = $DB_NAME
-[s3]
-endpoint = $SLUICE_TEST_RGW_ENDPOINT
-bucket = $BUCKET
-path_style = true
-access_key = $SLUICE_TEST_RGW_ACCESS_KEY
-secret_key = $SLUICE_TEST_RGW_SECRET_KEY
-prefix = $PREFIX
-EOF
+write_upload_bench_conf "$WORK/sluice.conf" "${SERVER_CONF_EXTRA:-}"
 "$SLUICE" serve --config "$WORK/sluice.conf" 2>"$WORK/serve.log" &
 SERVER_PID=$!
 URL=http://127.0.0.1:$BENCH_PORT

@@ -22,19 +22,9 @@ GB=${GB:-2}
 BUDGET=${BUDGET:-256M}
 BENCH_DIR=${BENCH_DIR:-/tmp/sluice-bench}
 BENCH_PORT=${BENCH_PORT:-34191}
-if [[ -z ${SLUICE:-} ]]; then
-  for candidate in build-rel build; do
-    [[ -x $ROOT/$candidate/src/sluice ]] && SLUICE=$ROOT/$candidate/src/sluice && break
-  done
-fi
-[[ -x ${SLUICE:-} ]] || { echo "no sluice binary: set SLUICE=" >&2; exit 2; }
-: "${SLUICE_TEST_MARIADB_PORT:?run eval \"\$(tests/env/mariadb.sh env DIR PORT)\" first}"
-: "${SLUICE_TEST_RGW_ENDPOINT:?run eval \"\$(tests/env/rgw.sh env DIR PORT)\" first}"
-DB_USER=${SLUICE_TEST_MARIADB_USER:-sluice}
-DB_PASSWORD=${SLUICE_TEST_MARIADB_PASSWORD:-sluice}
 DB_NAME=sluice_bench_upload
-BUCKET=${SLUICE_TEST_RGW_BUCKET:-sluice-test}
 PREFIX=bench-memory/
+. "$ROOT/bench/upload_bench_common.sh"
 mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d /tmp/sluice-upload-memory.XXXXXX)
 SERVER_PID=""
@@ -69,26 +59,7 @@ file=$BENCH_DIR/gen-$rows.csv
 [[ -s $file ]] || { echo "# generating $file ($rows rows)" >&2; "$SLUICE" gen --rows "$rows" >"$file"; }
 bytes=$(stat -c %s "$file")
 
-cat >"$WORK/sluice.conf" <<EOF
-[server]
-listen = 127.0.0.1:$BENCH_PORT
-memory_budget = $BUDGET
-[log]
-level = warn
-[mariadb]
-host = ${SLUICE_TEST_MARIADB_HOST:-127.0.0.1}
-port = $SLUICE_TEST_MARIADB_PORT
-user = $DB_USER
-password = $DB_PASSWORD
-database = $DB_NAME
-[s3]
-endpoint = $SLUICE_TEST_RGW_ENDPOINT
-bucket = $BUCKET
-path_style = true
-access_key = $SLUICE_TEST_RGW_ACCESS_KEY
-secret_key = $SLUICE_TEST_RGW_SECRET_KEY
-prefix = $PREFIX
-EOF
+write_upload_bench_conf "$WORK/sluice.conf" "memory_budget = $BUDGET"
 reset_db
 drop_objects
 "$SLUICE" serve --config "$WORK/sluice.conf" 2>"$WORK/serve.log" &
